@@ -1,0 +1,57 @@
+/* truepeak.h - true-peak detector (ITU-R BS.1770-4 Annex 2).
+ *
+ * Each channel is upsampled by a polyphase windowed-sinc interpolator and the
+ * largest absolute value of the interpolated signal is kept. The interpolator
+ * is designed here rather than taken from the Annex: with the default 16 taps
+ * per phase its passband is flat within 0.01 dB to 0.40 fs, so a sine reads
+ * its true peak within the worst-case phase error of the oversampling factor
+ * (-20 log10 cos(pi f / (factor fs)), 0.17 dB for fs/4 at 4x).
+ *
+ * Usage:
+ *   sm_truepeak tp;
+ *   sm_truepeak_init(&tp, nch, samplerate, 0, 0);   // defaults (allocates)
+ *   sm_truepeak_process(&tp, in, n);                // in perform: no
+ * allocation tp.peak[c]                                      // linear, max
+ * since reset sm_truepeak_reset(&tp);                         // clears peaks
+ * and history sm_truepeak_free(&tp);
+ */
+#ifndef SM_TRUEPEAK_H
+#define SM_TRUEPEAK_H
+
+#define SM_TRUEPEAK_MAXCH 64
+#define SM_TRUEPEAK_MAXFACTOR 16
+
+typedef struct sm_truepeak {
+    int nch;
+    int factor;  /* oversampling factor: 2, 4, 8 or 16 */
+    int taps;    /* taps per phase, even */
+    float *coef; /* taps * factor: coef[k * factor + p] weights x[n - k] in
+                    phase p */
+    float *hist; /* per channel, 2 * taps: a ring written twice, read
+                    contiguously */
+    int pos;     /* ring position shared by all channels */
+    float peak[SM_TRUEPEAK_MAXCH]; /* largest |x| seen since reset, linear */
+} sm_truepeak;
+
+/* Oversampling factor the detector picks for a sample rate when given 0:
+ * 4 below 88.2 kHz, 2 below 176.4 kHz, else 2 as well (BS.1770 asks for at
+ * least 4x at 48 kHz; finer is allowed). */
+int sm_truepeak_default_factor(double samplerate);
+
+/* factor 0 and taps 0 choose defaults. Returns 0, or -1 on bad arguments or
+ * allocation failure (the state is then empty and process does nothing). */
+int sm_truepeak_init(sm_truepeak *tp, int nch, double samplerate, int factor,
+                     int taps);
+void sm_truepeak_free(sm_truepeak *tp);
+
+/* Clears history and peaks. */
+void sm_truepeak_reset(sm_truepeak *tp);
+
+/* Runs n frames of nch channels (in[c][i]) through the detector and raises
+ * tp->peak[c]. Non-finite input samples are treated as 0. */
+void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n);
+
+/* Delay of the interpolated signal behind the input, in input samples. */
+double sm_truepeak_delay(const sm_truepeak *tp);
+
+#endif
