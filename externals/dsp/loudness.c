@@ -32,9 +32,16 @@ static unsigned long pick_sub_ms(unsigned long sr)
     return 10;
 }
 
+/* Every channel enters libebur128 with weight 1: the BS.1770 channel
+ * weights are applied as gains while interleaving (libebur128's own default
+ * map would weight channels 4 and 5 a second time). */
 static ebur128_state *new_state(const sm_loudness *m)
 {
-    return ebur128_init((unsigned)m->nch, m->samplerate, EBUR_MODE);
+    ebur128_state *st =
+        ebur128_init((unsigned)m->nch, m->samplerate, EBUR_MODE);
+    for (int c = 0; st && c < m->nch; c++)
+        ebur128_set_channel(st, (unsigned)c, EBUR128_LEFT);
+    return st;
 }
 
 static void clear_measurements(sm_loudness *m)

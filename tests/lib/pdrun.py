@@ -200,7 +200,7 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
     p.connect(rdone, 0, em, 0)
     dl = p.obj("delay %g" % (1000.0 * (capture + 2 * block) / sr + 1))
     p.connect(rdone, 0, dl, 0)
-    fin = p.msg("\\; sigdump bang \\; finish bang")
+    fin = p.msg(("\\; sigdump bang " if capture else "") + "\\; finish bang")
     p.connect(dl, 0, fin, 0)
     for k in range(signal_outs if capture else 0):
         rs = p.obj("r sigdump")
