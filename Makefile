@@ -25,17 +25,39 @@ datafiles = $(wildcard help/*.pd) $(wildcard abstractions/*.pd) \
 datadirs = examples
 
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
+
+ifeq ($(wildcard $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder),)
+# A fresh machine: install the Debian packages first, then run the same goal.
+all install clean:
+	scripts/deps
+	@test -f $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder || \
+	  { echo "pd-lib-builder not found in $(PDLIBBUILDER_DIR)"; exit 1; }
+	$(MAKE) $@
+else
 include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
+endif
 
-# ---------------------------------------------------------------- tests
+# ------------------------------------------------- tests, bench, report
 
-.PHONY: test check bench style
+.PHONY: test check bench report style
 
-test check: all
+# The suite: C unit tests, Pd tests, patches opened, robustness sweep.
+test check:
+	scripts/deps test
+	$(MAKE) all
 	tests/run
 
-bench: all
+bench:
+	scripts/deps bench
+	$(MAKE) all
 	tests/bench/run
+
+# The main job until the mastering chain exists: a loudness report of
+# WAV=file (or of a demo signal).
+report:
+	scripts/deps
+	$(MAKE) all
+	examples/loudness-report $(WAV)
 
 style:
 	clang-format -i externals/*.c externals/dsp/*.[ch] externals/shared/*.[ch] \

@@ -132,7 +132,7 @@ class Patch:
 
 
 def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
-                 signal_outs=0, capture=0, timeout=300, name="play"):
+                 signal_outs=0, capture=0, timeout=300, name="play", wrapper=()):
     """Plays a WAV (nch channels) into `obj` (e.g. "smartmaster/lufs~ -ch 2"),
     printing its info outlet as `OUT: ...`.
 
@@ -223,7 +223,8 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
               ["#X restore 400 10 pd dut;"]
     n_parent = len(p.items)
     body = text[:1 + n_parent] + subtext + text[1 + n_parent:]
-    return run_patch("\n".join(body) + "\n", sr=sr, timeout=timeout, name=name)
+    return run_patch("\n".join(body) + "\n", sr=sr, timeout=timeout, name=name,
+                     wrapper=wrapper)
 
 
 def done(res):
