@@ -127,6 +127,18 @@ class Patch:
     def connect(self, a, outlet, b, inlet):
         self.conns.append("#X connect %d %d %d %d;" % (a, outlet, b, inlet))
 
+    def send_at_load(self, target, message):
+        """Sends `message` to object `target` when the patch loads."""
+        lb = self.obj("loadbang")
+        m = self.msg(message.replace(";", "\\;"))
+        self.connect(lb, 0, m, 0)
+        self.connect(m, 0, target, 0)
+
+    def quit_at_load(self):
+        lb = self.obj("loadbang")
+        q = self.msg("\\; pd quit")
+        self.connect(lb, 0, q, 0)
+
     def text(self):
         return "#N canvas 0 0 600 400 12;\n" + "\n".join(self.items + self.conns) + "\n"
 

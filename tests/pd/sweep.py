@@ -22,13 +22,8 @@ COMMON = ["bang", "reset", "clear", "print"]
 def describe(cls):
     """(signal inlets, signal outlets, [(param, lo, hi, kind)]) from print."""
     p = pdrun.Patch()
-    o = p.obj("smartmaster/%s" % cls)
-    lb = p.obj("loadbang")
-    m = p.msg("print")
-    q = p.msg("\\; pd quit")
-    p.connect(lb, 0, m, 0)
-    p.connect(m, 0, o, 0)
-    p.connect(lb, 0, q, 0)
+    p.send_at_load(p.obj("smartmaster/%s" % cls), "print")
+    p.quit_at_load()
     res = pdrun.run_patch(p.text(), name="describe")
     ins = outs = None
     params = []
@@ -85,13 +80,9 @@ def check_one(cls, args, message, expect_error):
     """Creates the object, sends one message, quits; checks the error lines."""
     p = pdrun.Patch()
     o = p.obj(("smartmaster/%s %s" % (cls, args)).strip())
-    lb = p.obj("loadbang")
     if message:
-        m = p.msg(message.replace(";", "\\;"))
-        p.connect(lb, 0, m, 0)
-        p.connect(m, 0, o, 0)
-    q = p.msg("\\; pd quit")
-    p.connect(lb, 0, q, 0)
+        p.send_at_load(o, message)
+    p.quit_at_load()
     res = pdrun.run_patch(p.text(), name="sweep-msg")
     what = "%s [%s] %s" % (cls, args, message or "")
     assert res.code == 0 and not res.timed_out, "%s: Pd crashed (%s)" % (what, res.code)

@@ -35,6 +35,14 @@ def near(value, expected, tol, what):
         what, value, expected, tol)
 
 
+def after_mark(res, sel, mark_ms):
+    """Values of every `sel` report printed after `MARK: mark_ms`."""
+    lines = [w for w in res.lines if w.startswith("OUT: " + sel + " ") or
+             w.startswith("MARK:")]
+    return [float(w.split()[2]) for w in lines[lines.index("MARK: %g" % mark_ms) + 1:]
+            if w.startswith("OUT:")]
+
+
 def stereo(x):
     return [x, x]
 
@@ -66,10 +74,7 @@ def test_ebu3341_case_9_shortterm_constant():
     seg = [(1.34, -20), (1.66, -30)] * 5
     res = measure(stereo(tones(seg)), flags="-interval 10",
                   at=[(3000, "bang")], name="c9")
-    lines = [w for w in res.lines if w.startswith("OUT: shortterm") or
-             w.startswith("MARK:")]
-    after = [float(w.split()[2]) for w in lines[lines.index("MARK: 3000") + 1:]
-             if w.startswith("OUT:")]
+    after = after_mark(res, "shortterm", 3000)
     assert len(after) > 1000, len(after)
     for v in after:
         near(v, -23.0, 0.1, "case 9 short-term after 3 s")
@@ -79,10 +84,7 @@ def test_ebu3341_case_12_momentary_constant():
     seg = [(0.18, -20), (0.22, -30)] * 25
     res = measure(stereo(tones(seg)), flags="-interval 5",
                   at=[(1000, "bang")], name="c12")
-    lines = [w for w in res.lines if w.startswith("OUT: momentary") or
-             w.startswith("MARK:")]
-    after = [float(w.split()[2]) for w in lines[lines.index("MARK: 1000") + 1:]
-             if w.startswith("OUT:")]
+    after = after_mark(res, "momentary", 1000)
     assert len(after) > 1500, len(after)
     for v in after:
         near(v, -23.0, 0.1, "case 12 momentary after 1 s")
