@@ -52,6 +52,7 @@ static void clear_measurements(sm_loudness *m)
     for (int c = 0; c < SM_LOUDNESS_MAXCH; c++)
         m->tp_set[c] = m->sp_set[c] = 0.0f;
     m->tp_piece = 0.0f;
+    m->tp_skip = 0;
     memset(m->tp_bins, 0, sizeof m->tp_bins);
     m->piece_active = 0;
     m->pieces_done = 0;
@@ -181,20 +182,64 @@ static void end_subblock(sm_loudness *m)
 }
 
 /* Copies frames [off, off + k) into the interleaved buffer, weighted and
- * with non-finite samples silenced, and raises the sample peaks. */
+ * with non-finite samples silenced. */
 static void interleave(sm_loudness *m, const float *const *in, int off, int k)
 {
     int nch = m->nch;
     for (int c = 0; c < nch; c++) {
         const float *x = in[c] + off;
-        float *y = m->interleaved + c, g = m->gain[c], pk = m->sp_set[c];
-        for (int i = 0; i < k; i++) {
-            float v = sm_sanitize(x[i]), a = fabsf(v);
-            pk = a > pk ? a : pk;
-            y[i * nch] = v * g;
-        }
-        m->sp_set[c] = pk;
+        float *y = m->interleaved + c, g = m->gain[c];
+        for (int i = 0; i < k; i++)
+            y[i * nch] = sm_sanitize(x[i]) * g;
     }
+}
+
+static float sample_peak(const float *x, int n)
+{
+    float pk = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(sm_sanitize(x[i]));
+        pk = a > pk ? a : pk;
+    }
+    return pk;
+}
+
+/* Peaks of one block. The interpolated signal lags the input by the
+ * detector's delay; each reading also takes the sample peak, so the true
+ * peak is never below the sample peak, not even for the newest samples.
+ * Right after a mark, the detector's first outputs still describe the
+ * previous piece: they count for the whole set only. */
+static void update_peaks(sm_loudness *m, const float *const *in, int n)
+{
+    float blockpeak = 0.0f, piecepeak = 0.0f;
+    int skip = m->tp_skip < n ? m->tp_skip : n;
+    for (int c = 0; c < m->nch; c++)
+        m->tp.peak[c] = 0.0f;
+    if (skip > 0) {
+        sm_truepeak_process(&m->tp, in, skip);
+        for (int c = 0; c < m->nch; c++) {
+            blockpeak = m->tp.peak[c] > blockpeak ? m->tp.peak[c] : blockpeak;
+            if (m->tp.peak[c] > m->tp_set[c])
+                m->tp_set[c] = m->tp.peak[c];
+            m->tp.peak[c] = 0.0f;
+        }
+        m->tp_skip -= skip;
+    }
+    const float *rest[SM_LOUDNESS_MAXCH] = {0};
+    for (int c = 0; c < m->nch; c++)
+        rest[c] = in[c] + skip;
+    sm_truepeak_process(&m->tp, rest, n - skip);
+    for (int c = 0; c < m->nch; c++) {
+        float sp = sample_peak(in[c], n);
+        float p = m->tp.peak[c] > sp ? m->tp.peak[c] : sp;
+        m->sp_set[c] = sp > m->sp_set[c] ? sp : m->sp_set[c];
+        m->tp_set[c] = p > m->tp_set[c] ? p : m->tp_set[c];
+        piecepeak = p > piecepeak ? p : piecepeak;
+    }
+    blockpeak = piecepeak > blockpeak ? piecepeak : blockpeak;
+    m->tp_piece = piecepeak > m->tp_piece ? piecepeak : m->tp_piece;
+    if (blockpeak > m->tp_bins[m->bin_pos])
+        m->tp_bins[m->bin_pos] = blockpeak;
 }
 
 void sm_loudness_process(sm_loudness *m, const float *const *in, int n)
@@ -202,19 +247,7 @@ void sm_loudness_process(sm_loudness *m, const float *const *in, int n)
     if (!m->set || m->paused || n <= 0)
         return;
 
-    /* true peak of this block */
-    for (int c = 0; c < m->nch; c++)
-        m->tp.peak[c] = 0.0f;
-    sm_truepeak_process(&m->tp, in, n);
-    float blockpeak = 0.0f;
-    for (int c = 0; c < m->nch; c++) {
-        float p = m->tp.peak[c];
-        m->tp_set[c] = p > m->tp_set[c] ? p : m->tp_set[c];
-        blockpeak = p > blockpeak ? p : blockpeak;
-    }
-    m->tp_piece = blockpeak > m->tp_piece ? blockpeak : m->tp_piece;
-    if (blockpeak > m->tp_bins[m->bin_pos])
-        m->tp_bins[m->bin_pos] = blockpeak;
+    update_peaks(m, in, n);
 
     /* loudness, cut at sub-block boundaries */
     for (int off = 0; off < n;) {
@@ -300,5 +333,6 @@ int sm_loudness_mark(sm_loudness *m, sm_loudness_piece *p)
     m->piece = fresh;
     m->piece_active = 1;
     m->tp_piece = 0.0f;
+    m->tp_skip = (int)sm_truepeak_delay(&m->tp);
     return 0;
 }

@@ -65,6 +65,7 @@ typedef struct sm_loudness {
     sm_truepeak tp;
     float tp_set[SM_LOUDNESS_MAXCH], sp_set[SM_LOUDNESS_MAXCH];
     float tp_piece;
+    int tp_skip; /* detector outputs after a mark that belong to the last piece */
     float tp_bins[SM_LOUDNESS_PSR_BINS];
     int bin_pos;
 } sm_loudness;

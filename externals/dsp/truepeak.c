@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_TAPS 16
-#define KAISER_BETA 8.0 /* about 80 dB image rejection */
+#define DEFAULT_TAPS 24
+#define KAISER_BETA 6.0 /* with 24 taps: flat to 0.40 fs, images down ~60 dB */
 
 /* Modified Bessel function of the first kind, order 0 (power series). */
 static double bessel_i0(double x)
@@ -96,27 +96,32 @@ void sm_truepeak_reset(sm_truepeak *tp)
 }
 
 /* One channel. Written for a constant `factor` after inlining, so that the
- * loop over phases becomes one vector operation: for every tap the newest
- * history sample is multiplied into all phases at once, and the per-phase
- * maxima are reduced only once per block. */
+ * loop over phases becomes one vector operation: for every tap the history
+ * sample is multiplied into all phases at once. Even and odd taps go to two
+ * accumulators, which halves the chain of dependent additions (the compiler
+ * may not reassociate them without -ffast-math). The per-phase maxima are
+ * reduced only once per block. */
 static inline float run_channel(const float *coef, int factor, int taps,
                                 float *hist, int pos, const float *in, int n,
                                 float peak)
 {
     float mx[SM_TRUEPEAK_MAXFACTOR] = {0};
     for (int i = 0; i < n; i++) {
-        float acc[SM_TRUEPEAK_MAXFACTOR] = {0};
+        float even[SM_TRUEPEAK_MAXFACTOR] = {0};
+        float odd[SM_TRUEPEAK_MAXFACTOR] = {0};
         float x = sm_sanitize(in[i]);
         pos = pos == 0 ? taps - 1 : pos - 1;
         hist[pos] = hist[pos + taps] = x;
         const float *w = hist + pos; /* w[k] = x[n - k] */
-        for (int k = 0; k < taps; k++) {
-            const float *h = coef + k * factor;
-            for (int p = 0; p < factor; p++)
-                acc[p] += h[p] * w[k];
+        for (int k = 0; k < taps; k += 2) {
+            const float *h0 = coef + k * factor, *h1 = h0 + factor;
+            for (int p = 0; p < factor; p++) {
+                even[p] += h0[p] * w[k];
+                odd[p] += h1[p] * w[k + 1];
+            }
         }
         for (int p = 0; p < factor; p++) {
-            float a = fabsf(acc[p]);
+            float a = fabsf(even[p] + odd[p]);
             mx[p] = a > mx[p] ? a : mx[p];
         }
     }

@@ -13,6 +13,8 @@
  * Prints one line: cpu=<seconds> audio=<seconds> x=<x-realtime> I=.. LRA=..
  * M=.. S=.. TP=.. sum=.. (the readings keep the work from being optimised away
  * and let the caller check that every tool measured the same audio). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
+
 #include <ebur128.h>
 #include <math.h>
 #include <stdint.h>

@@ -68,8 +68,8 @@ static void svf_run(svf *f, double x, double fc, double q, double *lp,
 }
 
 /* section gains in dB, one per 8 bars (16 s) */
-static const double sections[] = {-6, -2, 0, -9, -4, 0, -1, -30,
-                                  -12, -3, 0, -5, -1, -8, 0, -20};
+static const double sections[] = {-6,  -2, 0, -9, -4, 0,  -1, -30,
+                                  -12, -3, 0, -5, -1, -8, 0,  -20};
 #define NSECTIONS (sizeof sections / sizeof *sections)
 
 /* A minor, F, C, G: three chord tones and a bass root each */
@@ -149,8 +149,8 @@ int main(int argc, char **argv)
         svf_run(&snf, w, 2500.0, 0.8, &lp, &bp, &hp);
         double snare = 0.0;
         if (nbeat % 2 == 1)
-            snare = (0.9 * bp + 0.5 * sin(2.0 * PI * 190.0 * tb)) *
-                    exp(-tb / 0.08);
+            snare =
+                (0.9 * bp + 0.5 * sin(2.0 * PI * 190.0 * tb)) * exp(-tb / 0.08);
 
         /* hats on every eighth, alternating sides */
         double ie = fmod((double)i, beat / 2.0) / SR;
@@ -166,8 +166,8 @@ int main(int argc, char **argv)
         double common = pink_run(&pc, noise(&r));
         double nl = 0.6 * common + 0.4 * pink_run(&pl, noise(&r));
         double nr = 0.6 * common + 0.4 * pink_run(&pr, noise(&r));
-        double fc = 300.0 * pow(5000.0 / 300.0,
-                                0.5 - 0.5 * cos(2.0 * PI * t / 23.0));
+        double fc =
+            300.0 * pow(5000.0 / 300.0, 0.5 - 0.5 * cos(2.0 * PI * t / 23.0));
         double padl_o, padr_o;
         svf_run(&padl, nl, fc, 0.7, &padl_o, &bp, &hp);
         svf_run(&padr, nr, fc, 0.7, &padr_o, &bp, &hp);
