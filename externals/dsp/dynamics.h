@@ -43,6 +43,8 @@ static inline double sm_ballistics_process(sm_ballistics *b, double gain_db)
     b->state = a * b->state + (1.0 - a) * gain_db;
     if (b->state > -1e-12 && b->state < 1e-12) /* no denormal tail */
         b->state = 0.0;
+    if (!(b->state > -1e6)) /* NaN or -Inf got in: recover at once */
+        b->state = 0.0;
     return b->state;
 }
 
