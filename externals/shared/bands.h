@@ -1,0 +1,49 @@
+/* bands.h - per-band parameters: `band <n> <param> <value> [<param>
+ * <value> ...]`, and the same parameter without a band number for every
+ * band at once (`threshold -20`). Values are checked like sm_params: a bad
+ * value is reported with pd_error, naming the object, band, parameter,
+ * value and range, then clamped.
+ *
+ * A parameter is either a number (SM_REAL, SM_INTEGER, SM_TOGGLE) or one of
+ * a list of words (choices: `type bell`), passed to the setter as the
+ * word's index. */
+#ifndef SM_BANDS_H
+#define SM_BANDS_H
+
+#include "params.h"
+
+typedef struct sm_band_param {
+    const char *name;
+    const char *unit;
+    sm_param_kind kind;
+    double min, max, def;
+    void (*set)(void *owner, int band, double value);
+    double (*get)(const void *owner, int band);
+    const char *help;
+    const char *const *choices; /* NULL-terminated words, or NULL */
+} sm_band_param;
+
+typedef struct sm_bands {
+    const char *classname;
+    const sm_band_param *table;
+    int count;
+    int (*nbands)(const void *owner); /* bands in use now */
+    int maxbands;                     /* bands the object can have */
+} sm_bands;
+
+/* Sets every parameter of bands 0..maxbands-1 to its default. */
+void sm_bands_defaults(const sm_bands *b, void *owner);
+
+/* `band <n> <param> <value> ...` (argc/argv after the selector). */
+void sm_bands_message(const sm_bands *b, void *owner, int argc,
+                      const t_atom *argv);
+
+/* If `sel` is a band parameter, sets it for every band and returns 1. */
+int sm_bands_message_all(const sm_bands *b, void *owner, t_symbol *sel,
+                         int argc, const t_atom *argv);
+
+/* Posts `<class>: band <n> <param> <value> <unit> [<range>] <help>` lines
+ * for the bands in use. */
+void sm_bands_print(const sm_bands *b, const void *owner);
+
+#endif
