@@ -95,15 +95,26 @@ void sm_truepeak_reset(sm_truepeak *tp)
         tp->peak[c] = 0.0f;
 }
 
+/* The filter kernel gets a second, AVX2/FMA build that the loader picks on
+ * processors that have it (GCC function multiversioning): eight phases then
+ * fit one vector. Elsewhere the plain build runs. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
+    defined(__linux__)
+#define SM_KERNEL_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define SM_KERNEL_CLONES
+#endif
+
 /* One channel. Written for a constant `factor` after inlining, so that the
  * loop over phases becomes one vector operation: for every tap the history
  * sample is multiplied into all phases at once. Even and odd taps go to two
  * accumulators, which halves the chain of dependent additions (the compiler
- * may not reassociate them without -ffast-math). The per-phase maxima are
- * reduced only once per block. */
+ * may not reassociate them without -ffast-math). With env, the largest
+ * |value| over the phases of each input step is written there; the running
+ * per-phase maxima are reduced into the returned peak once per block. */
 static inline float run_channel(const float *coef, int factor, int taps,
-                                float *hist, int pos, const float *in, int n,
-                                float peak)
+                                float *hist, int pos, const float *in,
+                                float *env, int n, float peak)
 {
     float mx[SM_TRUEPEAK_MAXFACTOR] = {0};
     for (int i = 0; i < n; i++) {
@@ -120,42 +131,61 @@ static inline float run_channel(const float *coef, int factor, int taps,
                 odd[p] += h1[p] * w[k + 1];
             }
         }
+        float step = 0.0f;
         for (int p = 0; p < factor; p++) {
             float a = fabsf(even[p] + odd[p]);
             mx[p] = a > mx[p] ? a : mx[p];
+            step = a > step ? a : step;
         }
+        if (env)
+            env[i] = step;
     }
     for (int p = 0; p < factor; p++)
         peak = mx[p] > peak ? mx[p] : peak;
     return peak;
 }
 
-void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n)
+/* Runs every channel; the switch gives the compiler constant factors. */
+SM_KERNEL_CLONES
+static void run(sm_truepeak *tp, const float *const *in, float *const *env,
+                int n)
 {
     int T = tp->taps, start = tp->pos;
-    if (!tp->hist || n <= 0)
-        return;
     for (int c = 0; c < tp->nch; c++) {
         float *hist = tp->hist + (size_t)c * 2 * T;
+        float *e = env ? env[c] : NULL;
         float pk = tp->peak[c];
         switch (tp->factor) {
         case 4:
-            pk = run_channel(tp->coef, 4, T, hist, start, in[c], n, pk);
+            pk = run_channel(tp->coef, 4, T, hist, start, in[c], e, n, pk);
             break;
         case 2:
-            pk = run_channel(tp->coef, 2, T, hist, start, in[c], n, pk);
+            pk = run_channel(tp->coef, 2, T, hist, start, in[c], e, n, pk);
             break;
         case 8:
-            pk = run_channel(tp->coef, 8, T, hist, start, in[c], n, pk);
+            pk = run_channel(tp->coef, 8, T, hist, start, in[c], e, n, pk);
             break;
         default:
-            pk =
-                run_channel(tp->coef, tp->factor, T, hist, start, in[c], n, pk);
+            pk = run_channel(tp->coef, tp->factor, T, hist, start, in[c], e,
+                             n, pk);
             break;
         }
         tp->peak[c] = pk;
     }
     tp->pos = (int)(((long)start - n % T + T) % T);
+}
+
+void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n)
+{
+    if (tp->hist && n > 0)
+        run(tp, in, NULL, n);
+}
+
+void sm_truepeak_envelope(sm_truepeak *tp, const float *const *in,
+                          float *const *env, int n)
+{
+    if (tp->hist && n > 0)
+        run(tp, in, env, n);
 }
 
 double sm_truepeak_delay(const sm_truepeak *tp)

@@ -54,6 +54,12 @@ void sm_truepeak_reset(sm_truepeak *tp);
  * tp->peak[c]. Non-finite input samples are treated as 0. */
 void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n);
 
+/* As process, and also writes env[c][i]: the largest |value| of the
+ * interpolated signal over the `factor` points of input step i (the
+ * interval [i - delay, i - delay + 1) of the input). For limiters. */
+void sm_truepeak_envelope(sm_truepeak *tp, const float *const *in,
+                          float *const *env, int n);
+
 /* Delay of the interpolated signal behind the input, in input samples. */
 double sm_truepeak_delay(const sm_truepeak *tp);
 
