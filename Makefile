@@ -13,7 +13,7 @@ common.sources = $(wildcard externals/dsp/*.c) $(wildcard externals/shared/*.c)
 # -ffast-math, which turns isnan()/isfinite() into constants. It only fills
 # CFLAGS when they are empty, so setting them here wins and a user can still
 # override them on the command line.
-CFLAGS = -O3 -fno-math-errno -funroll-loops -Wall -Wextra
+CFLAGS = -O3 -ffp-contract=fast -fno-math-errno -funroll-loops -Wall -Wextra
 
 deps = kissfft-float libebur128
 cflags = -std=c99 -fvisibility=hidden $(shell pkg-config --cflags $(deps))

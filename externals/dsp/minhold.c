@@ -42,3 +42,15 @@ void sm_minhold_reset(sm_minhold *h)
     h->head = h->count = 0;
     h->index = 0;
 }
+
+void sm_minhold_copy(sm_minhold *dst, const sm_minhold *src)
+{
+    if (dst->cap != src->cap)
+        return;
+    memcpy(dst->val, src->val, sizeof(float) * src->cap);
+    memcpy(dst->when, src->when, sizeof(long) * src->cap);
+    dst->head = src->head;
+    dst->count = src->count;
+    dst->index = src->index;
+    dst->len = src->len;
+}

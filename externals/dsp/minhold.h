@@ -11,11 +11,11 @@
 #define SM_MINHOLD_H
 
 typedef struct sm_minhold {
-    float *val;  /* deque of candidate values, increasing from head */
-    long *when;  /* their push index */
-    int cap;     /* deque capacity (power of two) */
+    float *val; /* deque of candidate values, increasing from head */
+    long *when; /* their push index */
+    int cap;    /* deque capacity (power of two) */
     int head, count;
-    long index;  /* number of values pushed */
+    long index; /* number of values pushed */
     int len, maxlen;
 } sm_minhold;
 
@@ -42,5 +42,25 @@ static inline float sm_minhold_push(sm_minhold *h, float v)
     h->index++;
     return h->val[h->head];
 }
+
+/* The current minimum (1 while nothing has been pushed). */
+static inline float sm_minhold_min(const sm_minhold *h)
+{
+    return h->count ? h->val[h->head] : 1.0f;
+}
+
+/* Pushes k values of 1 where every value in the window is already 1: the
+ * window then holds just the newest. */
+static inline void sm_minhold_push_ones(sm_minhold *h, int k)
+{
+    h->index += k;
+    h->head = 0;
+    h->count = 1;
+    h->val[0] = 1.0f;
+    h->when[0] = h->index - 1;
+}
+
+/* Makes dst a copy of src (same maximum length). */
+void sm_minhold_copy(sm_minhold *dst, const sm_minhold *src);
 
 #endif

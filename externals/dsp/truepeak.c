@@ -1,12 +1,23 @@
 /* truepeak.c - polyphase oversampling true-peak detector. See truepeak.h. */
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include "truepeak.h"
 #include "numerics.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The filter kernel is built twice: plainly, and for processors with AVX2
+ * and FMA, where eight phases fit one vector. sm_truepeak_init picks one by
+ * asking the processor (GCC/clang on x86-64; elsewhere only the plain one
+ * exists). */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define SM_HAVE_AVX2_KERNEL 1
+#define SM_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
 #define DEFAULT_TAPS 24
-#define KAISER_BETA 6.0 /* with 24 taps: flat to 0.40 fs, images down ~60 dB */
+#define KAISER_BETA 6.0 /* with 24 taps: flat to 0.40 fs, images down ~60 dB   \
+                         */
 
 /* Modified Bessel function of the first kind, order 0 (power series). */
 static double bessel_i0(double x)
@@ -50,6 +61,32 @@ static void design(float *coef, int factor, int taps)
     free(h);
 }
 
+/* ITU-R BS.1770-4 Annex 2: the order-48 interpolating filter printed in the
+ * Recommendation, as four phases of 12 taps (phases 2 and 3 are phases 1
+ * and 0 reversed). Standard data, not a design of ours. */
+static const double bs1770_phase0[12] = {
+    0.0017089843750,  0.0109863281250,  -0.0196533203125, 0.0332031250000,
+    -0.0594482421875, 0.1373291015625,  0.9721679687500,  -0.1022949218750,
+    0.0476074218750,  -0.0266113281250, 0.0148925781250,  -0.0083007812500};
+static const double bs1770_phase1[12] = {
+    -0.0291748046875, 0.0292968750000,  -0.0517578125000, 0.0891113281250,
+    -0.1665039062500, 0.4650878906250,  0.7797851562500,  -0.2003173828125,
+    0.1015625000000,  -0.0582275390625, 0.0330810546875,  -0.0189208984375};
+
+/* The largest sum of |taps| over the phases: no interpolated value can
+ * exceed it times the largest |sample| in the filter's reach. */
+static float gain_bound(const sm_truepeak *tp)
+{
+    double worst = 0.0;
+    for (int p = 0; p < tp->factor; p++) {
+        double sum = 0.0;
+        for (int k = 0; k < tp->taps; k++)
+            sum += fabs(tp->coef[k * tp->factor + p]);
+        worst = sum > worst ? sum : worst;
+    }
+    return (float)(worst * 1.0001); /* float rounding of the dot products */
+}
+
 int sm_truepeak_default_factor(double samplerate)
 {
     return samplerate < 88200.0 ? 4 : 2;
@@ -64,10 +101,12 @@ int sm_truepeak_init(sm_truepeak *tp, int nch, double samplerate, int factor,
     if (taps == 0)
         taps = DEFAULT_TAPS;
     if (nch < 1 || nch > SM_TRUEPEAK_MAXCH || taps < 4 || taps > 256 ||
-        (taps & 1) ||
+        (taps & 3) ||
         (factor != 2 && factor != 4 && factor != 8 && factor != 16))
         return -1;
-    tp->coef = malloc(sizeof(float) * factor * taps);
+    /* the vector kernels load whole vectors of coefficients */
+    if (posix_memalign((void **)&tp->coef, 32, sizeof(float) * factor * taps))
+        tp->coef = NULL;
     tp->hist = calloc((size_t)nch * 2 * taps, sizeof(float));
     if (!tp->coef || !tp->hist) {
         sm_truepeak_free(tp);
@@ -76,7 +115,28 @@ int sm_truepeak_init(sm_truepeak *tp, int nch, double samplerate, int factor,
     tp->nch = nch;
     tp->factor = factor;
     tp->taps = taps;
+    tp->delay = taps / 2;
+#ifdef SM_HAVE_AVX2_KERNEL
+    __builtin_cpu_init();
+    tp->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
     design(tp->coef, factor, taps);
+    tp->gain_bound = gain_bound(tp);
+    return 0;
+}
+
+int sm_truepeak_init_bs1770(sm_truepeak *tp, int nch)
+{
+    if (sm_truepeak_init(tp, nch, 48000.0, 4, 12) != 0)
+        return -1;
+    for (int k = 0; k < 12; k++) {
+        tp->coef[k * 4 + 0] = (float)bs1770_phase0[k];
+        tp->coef[k * 4 + 1] = (float)bs1770_phase1[k];
+        tp->coef[k * 4 + 2] = (float)bs1770_phase1[11 - k];
+        tp->coef[k * 4 + 3] = (float)bs1770_phase0[11 - k];
+    }
+    tp->delay = 5.875; /* centre of the 48-tap prototype, in input samples */
+    tp->gain_bound = gain_bound(tp);
     return 0;
 }
 
@@ -95,82 +155,155 @@ void sm_truepeak_reset(sm_truepeak *tp)
         tp->peak[c] = 0.0f;
 }
 
-/* The filter kernel gets a second, AVX2/FMA build that the loader picks on
- * processors that have it (GCC function multiversioning): eight phases then
- * fit one vector. Elsewhere the plain build runs. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&       \
-    defined(__linux__)
-#define SM_KERNEL_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define SM_KERNEL_CLONES
-#endif
-
-/* One channel. Written for a constant `factor` after inlining, so that the
- * loop over phases becomes one vector operation: for every tap the history
- * sample is multiplied into all phases at once. Even and odd taps go to two
- * accumulators, which halves the chain of dependent additions (the compiler
- * may not reassociate them without -ffast-math). With env, the largest
- * |value| over the phases of each input step is written there; the running
- * per-phase maxima are reduced into the returned peak once per block. */
-static inline float run_channel(const float *coef, int factor, int taps,
-                                float *hist, int pos, const float *in,
-                                float *env, int n, float peak)
+/* One channel, any factor: for every input step, every phase is a dot
+ * product of its taps with the history. With env, the largest |value| over
+ * the phases of each step is written there. Returns the running peak. */
+static inline __attribute__((always_inline)) float
+run_channel(const float *coef, int factor, int taps, float *hist, int pos,
+            const float *in, float *env, int n, float peak)
 {
-    float mx[SM_TRUEPEAK_MAXFACTOR] = {0};
     for (int i = 0; i < n; i++) {
-        float even[SM_TRUEPEAK_MAXFACTOR] = {0};
-        float odd[SM_TRUEPEAK_MAXFACTOR] = {0};
         float x = sm_sanitize(in[i]);
         pos = pos == 0 ? taps - 1 : pos - 1;
         hist[pos] = hist[pos + taps] = x;
         const float *w = hist + pos; /* w[k] = x[n - k] */
-        for (int k = 0; k < taps; k += 2) {
-            const float *h0 = coef + k * factor, *h1 = h0 + factor;
-            for (int p = 0; p < factor; p++) {
-                even[p] += h0[p] * w[k];
-                odd[p] += h1[p] * w[k + 1];
-            }
-        }
         float step = 0.0f;
         for (int p = 0; p < factor; p++) {
-            float a = fabsf(even[p] + odd[p]);
-            mx[p] = a > mx[p] ? a : mx[p];
+            float acc = 0.0f;
+            for (int k = 0; k < taps; k++)
+                acc += coef[k * factor + p] * w[k];
+            float a = fabsf(acc);
             step = a > step ? a : step;
         }
         if (env)
             env[i] = step;
+        peak = step > peak ? step : peak;
     }
-    for (int p = 0; p < factor; p++)
-        peak = mx[p] > peak ? mx[p] : peak;
     return peak;
 }
 
-/* Runs every channel; the switch gives the compiler constant factors. */
-SM_KERNEL_CLONES
+/* The same for 4 or 8 phases, written with vector types (a GCC and clang
+ * extension) so that the loop over phases is one vector operation: for
+ * every tap, the history sample times the tap's phase coefficients. Four
+ * accumulators keep the chain of dependent additions short (the compiler
+ * may not reassociate them without -ffast-math). taps % 4 == 0. */
+#define SM_VECTOR_KERNEL(name, vec, ivec, lanes)                               \
+    typedef float vec __attribute__((vector_size(4 * lanes)));                 \
+    typedef int ivec __attribute__((vector_size(4 * lanes)));                  \
+    static inline __attribute__((always_inline)) float name(                   \
+        const float *coef, int taps, float *hist, int pos, const float *in,    \
+        float *env, int n, float peak)                                         \
+    {                                                                          \
+        const vec *h = (const vec *)coef;                                      \
+        const ivec absmask = (ivec){0} + 0x7fffffff;                           \
+        vec mx = {0};                                                          \
+        for (int i = 0; i < n; i++) {                                          \
+            float x = sm_sanitize(in[i]);                                      \
+            pos = pos == 0 ? taps - 1 : pos - 1;                               \
+            hist[pos] = hist[pos + taps] = x;                                  \
+            const float *w = hist + pos;                                       \
+            vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                        \
+            for (int k = 0; k < taps; k += 4) {                                \
+                a0 += h[k] * w[k];                                             \
+                a1 += h[k + 1] * w[k + 1];                                     \
+                a2 += h[k + 2] * w[k + 2];                                     \
+                a3 += h[k + 3] * w[k + 3];                                     \
+            }                                                                  \
+            vec y = (vec)((ivec)((a0 + a1) + (a2 + a3)) & absmask);            \
+            ivec more = y > mx;                                                \
+            mx = (vec)((more & (ivec)y) | (~more & (ivec)mx));                 \
+            if (env) {                                                         \
+                float step = 0.0f;                                             \
+                for (int p = 0; p < lanes; p++)                                \
+                    step = y[p] > step ? y[p] : step;                          \
+                env[i] = step;                                                 \
+            }                                                                  \
+        }                                                                      \
+        for (int p = 0; p < lanes; p++)                                        \
+            peak = mx[p] > peak ? mx[p] : peak;                                \
+        return peak;                                                           \
+    }
+
+SM_VECTOR_KERNEL(run_channel4, sm_v4, sm_v4i, 4)
+SM_VECTOR_KERNEL(run_channel8, sm_v8, sm_v8i, 8)
+
+/* One channel's kernel, by factor (the vector kernels for 4 and 8). */
+#define SM_CHANNEL_BODY                                                        \
+    switch (tp->factor) {                                                      \
+    case 4:                                                                    \
+        return run_channel4(tp->coef, tp->taps, hist, pos, in, env, n, peak);  \
+    case 8:                                                                    \
+        return run_channel8(tp->coef, tp->taps, hist, pos, in, env, n, peak);  \
+    default:                                                                   \
+        return run_channel(tp->coef, tp->factor, tp->taps, hist, pos, in, env, \
+                           n, peak);                                           \
+    }
+
+static float channel_plain(const sm_truepeak *tp, float *hist, int pos,
+                           const float *in, float *env, int n,
+                           float peak){SM_CHANNEL_BODY}
+
+#ifdef SM_HAVE_AVX2_KERNEL
+SM_AVX2
+    static float channel_avx2(const sm_truepeak *tp, float *hist, int pos,
+                              const float *in, float *env, int n, float peak)
+{
+    SM_CHANNEL_BODY
+}
+#endif
+
+/* Only pushes samples into the history (when no output can matter). */
+static void feed(const sm_truepeak *tp, float *hist, int pos, const float *in,
+                 int n)
+{
+    int taps = tp->taps;
+    for (int i = 0; i < n; i++) {
+        pos = pos == 0 ? taps - 1 : pos - 1;
+        hist[pos] = hist[pos + taps] = sm_sanitize(in[i]);
+    }
+}
+
+/* Largest |sample| among the history and the n new samples: times the
+ * filter's largest sum of |taps| it bounds every interpolated value. */
+static float input_bound(const sm_truepeak *tp, const float *hist, int pos,
+                         const float *in, int n)
+{
+    float m = 0.0f;
+    for (int k = 0; k < tp->taps; k++) {
+        float a = fabsf(hist[pos + k]);
+        m = a > m ? a : m;
+    }
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(sm_sanitize(in[i]));
+        m = a > m ? a : m;
+    }
+    return m * tp->gain_bound;
+}
+
 static void run(sm_truepeak *tp, const float *const *in, float *const *env,
-                int n)
+                int n, float limit)
 {
     int T = tp->taps, start = tp->pos;
     for (int c = 0; c < tp->nch; c++) {
         float *hist = tp->hist + (size_t)c * 2 * T;
         float *e = env ? env[c] : NULL;
-        float pk = tp->peak[c];
-        switch (tp->factor) {
-        case 4:
-            pk = run_channel(tp->coef, 4, T, hist, start, in[c], e, n, pk);
-            break;
-        case 2:
-            pk = run_channel(tp->coef, 2, T, hist, start, in[c], e, n, pk);
-            break;
-        case 8:
-            pk = run_channel(tp->coef, 8, T, hist, start, in[c], e, n, pk);
-            break;
-        default:
-            pk = run_channel(tp->coef, tp->factor, T, hist, start, in[c], e,
-                             n, pk);
-            break;
+        if (limit > 0.0f) {
+            float bound = input_bound(tp, hist, start, in[c], n);
+            if (bound <= limit) {
+                feed(tp, hist, start, in[c], n);
+                for (int i = 0; i < n; i++)
+                    e[i] = bound;
+                continue;
+            }
         }
-        tp->peak[c] = pk;
+#ifdef SM_HAVE_AVX2_KERNEL
+        if (tp->avx2)
+            tp->peak[c] =
+                channel_avx2(tp, hist, start, in[c], e, n, tp->peak[c]);
+        else
+#endif
+            tp->peak[c] =
+                channel_plain(tp, hist, start, in[c], e, n, tp->peak[c]);
     }
     tp->pos = (int)(((long)start - n % T + T) % T);
 }
@@ -178,17 +311,24 @@ static void run(sm_truepeak *tp, const float *const *in, float *const *env,
 void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n)
 {
     if (tp->hist && n > 0)
-        run(tp, in, NULL, n);
+        run(tp, in, NULL, n, 0.0f);
 }
 
 void sm_truepeak_envelope(sm_truepeak *tp, const float *const *in,
                           float *const *env, int n)
 {
     if (tp->hist && n > 0)
-        run(tp, in, env, n);
+        run(tp, in, env, n, 0.0f);
+}
+
+void sm_truepeak_envelope_above(sm_truepeak *tp, const float *const *in,
+                                float *const *env, int n, float limit)
+{
+    if (tp->hist && n > 0)
+        run(tp, in, env, n, limit);
 }
 
 double sm_truepeak_delay(const sm_truepeak *tp)
 {
-    return tp->taps / 2;
+    return tp->delay;
 }

@@ -26,13 +26,16 @@
 
 typedef struct sm_truepeak {
     int nch;
-    int factor;  /* oversampling factor: 2, 4, 8 or 16 */
-    int taps;    /* taps per phase, even */
-    float *coef; /* taps * factor: coef[k * factor + p] weights x[n - k] in
-                    phase p */
-    float *hist; /* per channel, 2 * taps: a ring written twice, read
-                    contiguously */
-    int pos;     /* ring position shared by all channels */
+    int factor;       /* oversampling factor: 2, 4, 8 or 16 */
+    int taps;         /* taps per phase, a multiple of 4 */
+    float *coef;      /* taps * factor: coef[k * factor + p] weights x[n - k] in
+                         phase p */
+    float *hist;      /* per channel, 2 * taps: a ring written twice, read
+                         contiguously */
+    int pos;          /* ring position shared by all channels */
+    double delay;     /* of the interpolated signal, input samples */
+    int avx2;         /* run the AVX2/FMA build of the kernel */
+    float gain_bound; /* largest sum of |taps| of a phase */
     float peak[SM_TRUEPEAK_MAXCH]; /* largest |x| seen since reset, linear */
 } sm_truepeak;
 
@@ -41,10 +44,15 @@ typedef struct sm_truepeak {
  * least 4x at 48 kHz; finer is allowed). */
 int sm_truepeak_default_factor(double samplerate);
 
-/* factor 0 and taps 0 choose defaults. Returns 0, or -1 on bad arguments or
- * allocation failure (the state is then empty and process does nothing). */
+/* factor 0 and taps 0 choose defaults; taps must be a multiple of 4. Returns 0,
+ * or -1 on bad arguments or allocation failure (the state is then empty and
+ * process does nothing). */
 int sm_truepeak_init(sm_truepeak *tp, int nch, double samplerate, int factor,
                      int taps);
+/* A meter with the interpolating filter printed in BS.1770-4 Annex 2 (4x,
+ * 48 taps). It ripples by about +-0.2 dB, so it is not our default; the
+ * limiter keeps its output under the ceiling as this meter reads it too. */
+int sm_truepeak_init_bs1770(sm_truepeak *tp, int nch);
 void sm_truepeak_free(sm_truepeak *tp);
 
 /* Clears history and peaks. */
@@ -59,6 +67,12 @@ void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n);
  * interval [i - delay, i - delay + 1) of the input). For limiters. */
 void sm_truepeak_envelope(sm_truepeak *tp, const float *const *in,
                           float *const *env, int n);
+
+/* As envelope, but a channel whose values cannot exceed `limit` in this
+ * call (by a bound from its largest input sample) skips the filter: its
+ * env holds that bound instead, and its peak is not raised. */
+void sm_truepeak_envelope_above(sm_truepeak *tp, const float *const *in,
+                                float *const *env, int n, float limit);
 
 /* Delay of the interpolated signal behind the input, in input samples. */
 double sm_truepeak_delay(const sm_truepeak *tp);

@@ -241,3 +241,118 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
 
 def done(res):
     return any(ln.startswith("DONE: 1") for ln in res.lines)
+
+
+def read_wav(path):
+    """(channels x frames float array, sample rate) from a float32 or PCM WAV."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", path
+    pos, fmt, raw = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", body[:16])
+        elif cid == b"data":
+            raw = body
+        pos += 8 + size + (size & 1)
+    tag, nch, sr, _, _, bits = fmt
+    if bits == 32 and tag in (3, 0xfffe):
+        x = np.frombuffer(raw, dtype="<f4")
+    elif bits == 16:
+        x = np.frombuffer(raw, dtype="<i2") / 32768.0
+    elif bits == 24:
+        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        x = ((b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8 >> 8) / 8388608.0
+    else:
+        raise AssertionError("unsupported WAV format %s/%s" % (tag, bits))
+    return x.reshape(-1, nch).T.astype(np.float64), sr
+
+
+def render(chans, obj, n_out, sr=48000, block=64, at=(), end=(), tail_ms=0,
+           name="render", timeout=300):
+    """Plays `chans` (arrays) into the inlets of `obj` in real Pd and records
+    its first n_out signal outlets for the length of the input plus tail_ms.
+    The info outlet (outlet n_out) prints as `OUT: ...`; `at` sends
+    (ms, message) pairs to the object, `end` messages when playback ends.
+    Returns (outputs as an n_out x frames array, Result)."""
+    nch = len(chans)
+    frames = len(chans[0]) + int(round(tail_ms * sr / 1000.0))
+    wav = os.path.join(OUT, name + "-in.wav")
+    out = os.path.join(OUT, name + "-out.wav")
+    write_wav(wav, chans, sr)
+    if os.path.exists(out):
+        os.unlink(out)
+    sub = Patch()
+    sub.obj("block~ %d" % block)
+    go = sub.obj("r go")
+    dut = sub.obj(obj)
+    rm = sub.obj("r tomsg")
+    sub.connect(rm, 0, dut, 0)
+    pr = sub.obj("print OUT")
+    sub.connect(dut, n_out, pr, 0)
+    for c in range(nch):
+        tp = sub.obj("tabplay~ in%d" % c)
+        sub.connect(go, 0, tp, 0)
+        sub.connect(tp, 0, dut, c)
+        if c == 0:
+            d = sub.obj("s done")
+            sub.connect(tp, 1, d, 0)
+    for k in range(n_out):
+        tw = sub.obj("tabwrite~ out%d" % k)
+        sub.connect(go, 0, tw, 0)
+        sub.connect(dut, k, tw, 0)
+    p = Patch()
+    for c in range(nch):
+        p.table("in%d" % c)
+    for k in range(n_out):
+        p.table("out%d" % k, frames)
+    lb = p.obj("loadbang")
+    rd = p.msg("read -resize -maxsize 1e+09 %s %s" % (
+        os.path.basename(wav), " ".join("in%d" % c for c in range(nch))))
+    sf = p.obj("soundfiler")
+    p.connect(lb, 0, rd, 0)
+    p.connect(rd, 0, sf, 0)
+    start = p.msg("\\; pd dsp 1 \\; go bang")
+    p.connect(sf, 0, start, 0)
+    rgo = p.obj("r go")
+    for ms, m in at:
+        dl = p.obj("delay %g" % ms)
+        p.connect(rgo, 0, dl, 0)
+        mk = p.msg("\\; marker %g \\; tomsg %s" % (ms, m))
+        p.connect(dl, 0, mk, 0)
+    rmk = p.obj("r marker")
+    pmk = p.obj("print MARK")
+    p.connect(rmk, 0, pmk, 0)
+    rdone = p.obj("r done")
+    if end:
+        em = p.msg(" ".join("\\; tomsg %s" % m for m in end).lstrip())
+        p.connect(rdone, 0, em, 0)
+    # the recording runs `frames` samples from the start: wait for it
+    wait = p.obj("delay %g" % (1000.0 * (frames + 2 * block) / sr))
+    p.connect(rgo, 0, wait, 0)
+    wr = p.msg("write -wave -bytes 4 %s %s" % (
+        os.path.basename(out), " ".join("out%d" % k for k in range(n_out))))
+    p.connect(wait, 0, wr, 0)
+    sf2 = p.obj("soundfiler")
+    p.connect(wr, 0, sf2, 0)
+    fin = p.msg("1")
+    p.connect(wait, 0, fin, 0)
+    pq = p.obj("print DONE")
+    p.connect(fin, 0, pq, 0)
+    q = p.obj("delay 0")
+    p.connect(wait, 0, q, 0)
+    qm = p.msg("\\; pd quit")
+    p.connect(q, 0, qm, 0)
+    subtext = ["#N canvas 0 0 450 300 dut 0;"] + sub.items + sub.conns + \
+              ["#X restore 400 10 pd dut;"]
+    text = p.text().rstrip("\n").split("\n")
+    n_parent = len(p.items)
+    body = text[:1 + n_parent] + subtext + text[1 + n_parent:]
+    res = run_patch("\n".join(body) + "\n", sr=sr, timeout=timeout, name=name)
+    os.unlink(wav)
+    assert done(res), "Pd did not finish: " + res.log[-500:]
+    y, _ = read_wav(out)
+    os.unlink(out)
+    return y, res

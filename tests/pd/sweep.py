@@ -31,7 +31,7 @@ def describe(cls):
         mm = re.match(r"%s: inlets (\d+)~, outlets (\d+)~ \+ info" % re.escape(cls), ln)
         if mm:
             ins, outs = int(mm.group(1)), int(mm.group(2))
-        mm = re.match(r"%s: (\w+) (\S+).*\[(0 or 1|(\S+) to (\S+?))( \w+)?\]" % re.escape(cls), ln)
+        mm = re.match(r"%s: (\w+) (\S+).*\[(0 or 1|(\S+) to (\S+?))( \S+)?\]" % re.escape(cls), ln)
         if mm:
             if mm.group(3) == "0 or 1":
                 params.append((mm.group(1), 0.0, 1.0, "toggle"))
