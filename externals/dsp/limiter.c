@@ -214,20 +214,26 @@ double sm_limiter_take_gr_db(sm_limiter *l)
 
 /* ------------------------------------------------------------ processing */
 
-/* Release coefficient for this chunk. With auto, the release slows down
- * (up to 4x) while the reduction has been deep for a while, so sustained
- * limiting does not pump, and stays fast after isolated peaks. */
-static float release_coef(sm_limiter *l, int n)
+/* Release coefficient, renewed every CHUNK samples of the stream (counted
+ * from the start, so that Pd's block size does not change the result).
+ * With auto, the release slows down (up to 4x) while the reduction has been
+ * deep for a while, so sustained limiting does not pump, and stays fast
+ * after isolated peaks. */
+static float release_coef(sm_limiter *l)
 {
+    if (l->phase != 0)
+        return l->rel;
     double ms = l->release_ms;
     if (l->autorelease) {
         double gr = -sm_amp_to_db(l->chunk_min > 0 ? l->chunk_min : 1e-9);
-        double a = sm_onepole_coef(300.0, l->samplerate / n);
+        double a = sm_onepole_coef(300.0, l->samplerate / CHUNK);
         l->sustained_db = a * l->sustained_db + (1 - a) * gr;
         double depth = l->sustained_db / 6.0;
         ms *= 1.0 + 3.0 * (depth > 1.0 ? 1.0 : depth);
     }
-    return (float)sm_onepole_coef(ms, l->samplerate);
+    l->chunk_min = 1.0f;
+    l->rel = (float)sm_onepole_coef(ms, l->samplerate);
+    return l->rel;
 }
 
 /* Pushes x into a moving average ring; returns the new mean. Exact 0 when
@@ -268,31 +274,31 @@ static void share_state(sm_limiter *l)
 
 /* Nothing to do for this chunk: no level over the ceiling and no gain
  * reduction left anywhere in the state. */
-static int idle(const sm_limiter_chan *ch, const float *level,
-                const float *ceil, int k)
+static int idle(const sm_limiter_chan *ch, const float *level, const float *top,
+                int k)
 {
     if (ch->reduction != 0.0f || ch->nonzero1 || ch->nonzero2 ||
         sm_minhold_min(&ch->hold) < 1.0f)
         return 0;
     for (int i = 0; i < k; i++)
-        if (level[i] > ceil[i])
+        if (level[i] > top[i])
             return 0;
     return 1;
 }
 
 /* Gain for one channel's steps i = 0..k-1 from its sidechain levels. */
 static void gains(sm_limiter *l, sm_limiter_chan *ch, const float *level,
-                  const float *ceil, float rel, float *gain, int k)
+                  const float *top, float rel, float *gain, int k)
 {
     int p1 = l->box_pos1, p2 = l->box_pos2;
-    if (idle(ch, level, ceil, k)) {
+    if (idle(ch, level, top, k)) {
         sm_minhold_push_ones(&ch->hold, k);
         for (int i = 0; i < k; i++)
             gain[i] = 1.0f;
         return;
     }
     for (int i = 0; i < k; i++) {
-        float req = level[i] > ceil[i] ? ceil[i] / level[i] : 1.0f;
+        float req = level[i] > top[i] ? top[i] / level[i] : 1.0f;
         float e = 1.0f - sm_minhold_push(&ch->hold, req);
         /* the release runs on the reduction 1 - r, which floats resolve
          * finely near 0: on r itself the recursion would stall 0.0006 dB
@@ -319,14 +325,14 @@ static inline uint32_t next_random(uint32_t *s)
 }
 
 /* TPDF dither of +-1 LSB and rounding to `bits`, never beyond the ceiling. */
-static float dither(sm_limiter *l, float y, float ceil)
+static float dither(sm_limiter *l, float y, float ceiling)
 {
     float scale = (float)(1 << (l->dither_bits - 1));
     float d = ((float)next_random(&l->seed) + (float)next_random(&l->seed)) *
                   (1.0f / 4294967296.0f) -
               1.0f;
     float q = floorf((y * scale + d) + 0.5f) / scale;
-    float top = floorf(ceil * scale) / scale;
+    float top = floorf(ceiling * scale) / scale; /* grid step under it */
     return q > top ? top : (q < -top ? -top : q);
 }
 
@@ -357,7 +363,7 @@ static void combine_bs1770(sm_limiter *l, const float *const *xd,
 static void process_chunk(sm_limiter *l, const float *const *in,
                           float *const *out, int k)
 {
-    float drv[CHUNK], ceil[CHUNK], wet[CHUNK], mute[CHUNK];
+    float drv[CHUNK], top[CHUNK], wet[CHUNK], mute[CHUNK];
     float xd[SM_LIMITER_MAXCH][CHUNK], env[SM_LIMITER_MAXCH][CHUNK];
     float gain[SM_LIMITER_MAXCH][CHUNK];
     const float *xdp[SM_LIMITER_MAXCH] = {0};
@@ -370,7 +376,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
 
     for (int i = 0; i < k; i++) {
         drv[i] = sm_ramp_next(&l->drive);
-        ceil[i] = sm_ramp_next(&l->ceiling) * margin;
+        top[i] = sm_ramp_next(&l->ceiling) * margin;
         wet[i] = sm_ramp_next(&l->wet);
         float m = sm_ramp_next(&l->mute);
         mute[i] = m * m * (3.0f - 2.0f * m); /* smooth fade: no corners */
@@ -381,9 +387,9 @@ static void process_chunk(sm_limiter *l, const float *const *in,
         xdp[c] = xd[c];
         envp[c] = env[c];
     }
-    float lowest = ceil[0];
-    for (int i = 1; i < k; i++)
-        lowest = ceil[i] < lowest ? ceil[i] : lowest;
+    float lowest = 3.4e38f;
+    for (int i = 0; i < k; i++)
+        lowest = top[i] < lowest ? top[i] : lowest;
     sm_truepeak_envelope_above(&l->detector, xdp, envp, k, lowest);
     combine_bs1770(l, xdp, env, k, lowest);
 
@@ -398,7 +404,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
                 env[c][i] = env[c][i] > m ? env[c][i] : m;
         }
 
-    float rel = release_coef(l, k);
+    float rel = release_coef(l);
     /* Channels share one gain state once they have been fully linked for
      * longer than the hold window (their states are then equal). */
     if (nch > 1 && l->link >= 1.0f)
@@ -410,7 +416,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
         share_state(l); /* the channels part ways from the same state */
     l->shared = shared;
     for (int c = 0; c < (shared ? 1 : nch); c++)
-        gains(l, &l->ch[c], env[c], ceil, rel, gain[c], k);
+        gains(l, &l->ch[c], env[c], top, rel, gain[c], k);
     for (int c = 1; shared && c < nch; c++)
         memcpy(gain[c], gain[0], sizeof(float) * k);
     l->box_pos1 = (l->box_pos1 + k) % l->len1;
@@ -429,9 +435,9 @@ static void process_chunk(sm_limiter *l, const float *const *in,
             ming = g < ming ? g : ming;
             float y = x * g;
             /* float rounding can only put y a hair above the ceiling */
-            y = y > ceil[i] ? ceil[i] : (y < -ceil[i] ? -ceil[i] : y);
+            y = y > top[i] ? top[i] : (y < -top[i] ? -top[i] : y);
             if (l->dither_bits)
-                y = dither(l, y, ceil[i] / margin);
+                y = dither(l, y, top[i] / margin);
             if (wet[i] < 1.0f) { /* bypass: the input itself, same delay */
                 undriven = drv[i] > 0.0f ? x / drv[i] : 0.0f;
                 y = wet[i] * y + (1.0f - wet[i]) * undriven;
@@ -440,7 +446,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
         }
     }
     l->write_pos = (w + k) & mask;
-    l->chunk_min = 1.0f;
+    l->phase = (l->phase + k) % CHUNK;
     for (int c = 0; c < nch; c++)
         for (int i = 0; i < k; i++)
             l->chunk_min =
@@ -485,8 +491,11 @@ static void apply_pending(sm_limiter *l, int k)
 void sm_limiter_process(sm_limiter *l, const float *const *in,
                         float *const *out, int n)
 {
-    for (int off = 0; off < n; off += CHUNK) {
-        int k = n - off < CHUNK ? n - off : CHUNK;
+    for (int off = 0, k; off < n; off += k) {
+        /* pieces end where the stream's CHUNK grid does */
+        k = CHUNK - l->phase;
+        if (k > n - off)
+            k = n - off;
         const float *ip[SM_LIMITER_MAXCH];
         float *op[SM_LIMITER_MAXCH];
         for (int c = 0; c < l->nch; c++) {

@@ -69,7 +69,9 @@ typedef struct sm_limiter {
     int refill; /* samples of silence left before fading in again */
     /* measurements since the last read */
     float min_gain;  /* smallest applied gain */
-    float chunk_min; /* smallest gain of the last chunk (auto release) */
+    float chunk_min; /* smallest gain in this control block (auto release) */
+    float rel;       /* release coefficient of this control block */
+    int phase;       /* samples into the current control block */
     double sustained_db;
     /* self-check since reset */
     long overs;
