@@ -27,7 +27,18 @@ def describe(cls):
     res = pdrun.run_patch(p.text(), name="describe")
     ins = outs = None
     params = []
+    bands = {}
     for ln in res.lines:
+        mm = re.match(r"%s: band 1 (\w+) (\S+).*\[(0 or 1|(\S+) to (\S+?)( \S+)?|([\w.|-]+))\]"
+                      % re.escape(cls), ln)
+        if mm:
+            if mm.group(7):
+                bands[mm.group(1)] = ("choice", mm.group(7).split("|"))
+            elif mm.group(3) == "0 or 1":
+                bands[mm.group(1)] = ("toggle", (0.0, 1.0))
+            else:
+                bands[mm.group(1)] = ("real", (float(mm.group(4)), float(mm.group(5))))
+            continue
         mm = re.match(r"%s: inlets (\d+)~, outlets (\d+)~ \+ info" % re.escape(cls), ln)
         if mm:
             ins, outs = int(mm.group(1)), int(mm.group(2))
@@ -38,7 +49,7 @@ def describe(cls):
             else:
                 params.append((mm.group(1), float(mm.group(4)), float(mm.group(5)), "real"))
     assert ins is not None, "%s: print gave no 'inlets' line: %s" % (cls, res.log[-300:])
-    return ins, outs, params
+    return ins, outs, params, bands
 
 
 def bad_values(lo, hi, kind):
@@ -60,6 +71,25 @@ def create_variants(params):
             v.append(("-%s %g" % (name, b), True))
         v.append(("-%s foo" % name, True))
         v.append(("-%s" % name, True))
+    return v
+
+
+def band_variants(bands):
+    """`band 1 <param> ...` with valid and bad values, a missing value and a
+    band that does not exist."""
+    v = []
+    for name, (kind, spec) in sorted(bands.items()):
+        if kind == "choice":
+            v += [("band 1 %s %s" % (name, spec[0]), False),
+                  ("band 1 %s nosuchword" % name, True)]
+            good = spec[0]
+        else:
+            lo, hi = spec
+            good = "%g" % ((lo + hi) / 2 if kind == "real" else 1)
+            v += [("band 1 %s %s" % (name, good), False),
+                  ("band 1 %s foo" % name, True)]
+            v += [("band 1 %s %g" % (name, b), True) for b in bad_values(lo, hi, kind)]
+        v += [("band 1 %s" % name, True), ("band 99 %s %s" % (name, good), True)]
     return v
 
 
@@ -89,7 +119,10 @@ def check_one(cls, args, message, expect_error):
     assert not any("couldn't create" in ln for ln in res.lines), "%s: couldn't create" % what
     errs = [ln for ln in res.lines if ln.startswith("error:")]
     if expect_error:
-        word = (message or args).split()[0].lstrip("-")
+        words = (message or args).split()
+        word = words[0].lstrip("-")
+        if word == "band" and len(words) > 2 and words[1] != "99":
+            word = words[2]  # the error names the band's parameter
         assert any(cls in e for e in errs), "%s: no error line naming %s: %s" % (what, cls, errs)
         if word not in ("foo", "1", "nosuchflag", "nosuchmessage"):
             assert any(word in e for e in errs), "%s: error does not name %s: %s" % (what, word, errs)
@@ -137,15 +170,19 @@ def check_stress(cls, ins, outs, params, sr, block, messages):
 
 def sweep_class(cls, quick=False):
     """Yields (test name, callable) for one class."""
-    ins, outs, params = describe(cls)
+    ins, outs, params, bands = describe(cls)
     for args, err in create_variants(params):
         yield ("sweep %s create [%s]" % (cls, args),
                lambda a=args, e=err: check_one(cls, a, None, e))
     for msg, err in message_variants(params):
         yield ("sweep %s message '%s'" % (cls, msg),
                lambda m=msg, e=err: check_one(cls, "", m, e))
+    for msg, err in band_variants(bands):
+        yield ("sweep %s message '%s'" % (cls, msg),
+               lambda m=msg, e=err: check_one(cls, "", m, e))
     # during the stress run every message is sent too, valid or not
-    messages = [m for m, _ in message_variants(params) if m != "print"]
+    messages = [m for m, _ in message_variants(params) + band_variants(bands)
+                if m != "print"]
     rates = (48000,) if quick else (44100, 48000, 96000, 192000)
     blocks = (64,) if quick else (1, 64, 4096)
     for sr in rates:
