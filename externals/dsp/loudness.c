@@ -56,7 +56,10 @@ static void clear_measurements(sm_loudness *m)
     memset(m->tp_bins, 0, sizeof m->tp_bins);
     m->piece_active = 0;
     m->pieces_done = 0;
-    sm_truepeak_reset(&m->tp);
+    /* the detector keeps its history: a reset during a steady signal must
+     * not read the jump from an empty history as a peak */
+    for (int c = 0; c < m->nch; c++)
+        m->tp.peak[c] = 0.0f;
 }
 
 int sm_loudness_init(sm_loudness *m, int nch, double samplerate)

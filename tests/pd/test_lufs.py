@@ -239,3 +239,13 @@ def test_weights_and_silence():
     for sel in ("momentary", "shortterm", "integrated", "truepeak", "samplepeak"):
         assert last(res, sel)[0] == -150, (sel, last(res, sel))
     assert last(res, "range")[0] == 0 and last(res, "plr")[0] == 0
+
+
+def test_reset_during_a_steady_tone_keeps_true_peak_right():
+    # an fs/4 sine at 45 degrees (EBU Tech 3341 case 16: -6.0 dBTP) with a
+    # reset in the middle: the reading after the reset is the tone's own
+    x = tp_sine(0.25, 0.5, 45.0, secs=4.0)
+    res = measure(stereo(x), at=[(2000, "reset")], name="resettp")
+    tp = last(res, "truepeak")[0]
+    assert -6.4 <= tp <= -5.8, "true peak after reset %.3f dBTP" % tp
+    near(tp, db(0.5), 0.02, "true peak after reset vs the sine's peak")
