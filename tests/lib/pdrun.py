@@ -143,6 +143,31 @@ class Patch:
         return "#N canvas 0 0 600 400 12;\n" + "\n".join(self.items + self.conns) + "\n"
 
 
+def _load_and_schedule(p, wav, nch, at):
+    """Parent-patch part shared by play_through and render: load the WAV
+    into tables in0.., start DSP and playback (`go`), send the timed
+    messages to `tomsg` with `MARK: <ms>` printed at the same logical time.
+    Returns the [r go] object."""
+    lb = p.obj("loadbang")
+    rd = p.msg("read -resize -maxsize 1e+09 %s %s" % (
+        os.path.basename(wav), " ".join("in%d" % c for c in range(nch))))
+    sf = p.obj("soundfiler")
+    p.connect(lb, 0, rd, 0)
+    p.connect(rd, 0, sf, 0)
+    start = p.msg("\\; pd dsp 1 \\; go bang")
+    p.connect(sf, 0, start, 0)
+    rgo = p.obj("r go")
+    for ms, m in at:
+        d = p.obj("delay %g" % ms)
+        p.connect(rgo, 0, d, 0)
+        mk = p.msg("\\; marker %g \\; tomsg %s" % (ms, m))
+        p.connect(d, 0, mk, 0)
+    rmk = p.obj("r marker")
+    pmk = p.obj("print MARK")
+    p.connect(rmk, 0, pmk, 0)
+    return rgo
+
+
 def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
                  signal_outs=0, capture=0, timeout=300, name="play", wrapper=()):
     """Plays a WAV (nch channels) into `obj` (e.g. "smartmaster/lufs~ -ch 2"),
@@ -165,7 +190,6 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
     sub.connect(tomsg, 0, dut, 0)
     pr = sub.obj("print OUT")
     sub.connect(dut, signal_outs, pr, 0)
-    tabs = " ".join("in%d" % c for c in range(nch))
     for c in range(nch):
         tp = sub.obj("tabplay~ in%d" % c)
         sub.connect(go, 0, tp, 0)
@@ -184,22 +208,7 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
         p.table("in%d" % c)
     for k in range(signal_outs if capture else 0):
         p.table("out%d" % k, capture)
-    lb = p.obj("loadbang")
-    rd = p.msg("read -resize -maxsize 1e+09 %s %s" % (wav, tabs))
-    sf = p.obj("soundfiler")
-    p.connect(lb, 0, rd, 0)
-    p.connect(rd, 0, sf, 0)
-    start = p.msg("\\; pd dsp 1 \\; go bang")
-    p.connect(sf, 0, start, 0)
-    rgo = p.obj("r go")
-    for ms, m in at:
-        d = p.obj("delay %g" % ms)
-        p.connect(rgo, 0, d, 0)
-        mk = p.msg("\\; marker %g \\; tomsg %s" % (ms, m))
-        p.connect(d, 0, mk, 0)
-    rmk = p.obj("r marker")
-    pmk = p.obj("print MARK")
-    p.connect(rmk, 0, pmk, 0)
+    _load_and_schedule(p, wav, nch, at)
     rdone = p.obj("r done")
     # capture the last block(s) just before the end: start tabwrite~ `capture`
     # samples before the file ends is awkward; capture right after instead,
@@ -308,23 +317,7 @@ def render(chans, obj, n_out, sr=48000, block=64, at=(), end=(), tail_ms=0,
         p.table("in%d" % c)
     for k in range(n_out):
         p.table("out%d" % k, frames)
-    lb = p.obj("loadbang")
-    rd = p.msg("read -resize -maxsize 1e+09 %s %s" % (
-        os.path.basename(wav), " ".join("in%d" % c for c in range(nch))))
-    sf = p.obj("soundfiler")
-    p.connect(lb, 0, rd, 0)
-    p.connect(rd, 0, sf, 0)
-    start = p.msg("\\; pd dsp 1 \\; go bang")
-    p.connect(sf, 0, start, 0)
-    rgo = p.obj("r go")
-    for ms, m in at:
-        dl = p.obj("delay %g" % ms)
-        p.connect(rgo, 0, dl, 0)
-        mk = p.msg("\\; marker %g \\; tomsg %s" % (ms, m))
-        p.connect(dl, 0, mk, 0)
-    rmk = p.obj("r marker")
-    pmk = p.obj("print MARK")
-    p.connect(rmk, 0, pmk, 0)
+    rgo = _load_and_schedule(p, wav, nch, at)
     rdone = p.obj("r done")
     if end:
         em = p.msg(" ".join("\\; tomsg %s" % m for m in end).lstrip())
