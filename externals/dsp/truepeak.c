@@ -16,8 +16,9 @@
 #endif
 
 #define DEFAULT_TAPS 24
-#define KAISER_BETA 6.0 /* with 24 taps: flat to 0.40 fs, images down ~60 dB   \
-                         */
+#define KAISER_BETA                                                            \
+    6.0 /* with 24 taps: flat to 0.40 fs, images down ~60 dB                   \
+         */
 
 /* Modified Bessel function of the first kind, order 0 (power series). */
 static double bessel_i0(double x)
@@ -100,14 +101,14 @@ int sm_truepeak_init(sm_truepeak *tp, int nch, double samplerate, int factor,
         factor = sm_truepeak_default_factor(samplerate);
     if (taps == 0)
         taps = DEFAULT_TAPS;
-    if (nch < 1 || nch > SM_TRUEPEAK_MAXCH || taps < 4 || taps > 256 ||
-        (taps & 3) ||
+    if (nch < 1 || nch > SM_TRUEPEAK_MAXCH || taps < 4 ||
+        taps > SM_TRUEPEAK_MAXTAPS || (taps & 3) ||
         (factor != 2 && factor != 4 && factor != 8 && factor != 16))
         return -1;
     /* the vector kernels load whole vectors of coefficients */
     if (posix_memalign((void **)&tp->coef, 32, sizeof(float) * factor * taps))
         tp->coef = NULL;
-    tp->hist = calloc((size_t)nch * 2 * taps, sizeof(float));
+    tp->hist = calloc((size_t)nch * taps, sizeof(float));
     if (!tp->coef || !tp->hist) {
         sm_truepeak_free(tp);
         return -1;
@@ -150,102 +151,132 @@ void sm_truepeak_free(sm_truepeak *tp)
 void sm_truepeak_reset(sm_truepeak *tp)
 {
     if (tp->hist)
-        memset(tp->hist, 0, sizeof(float) * tp->nch * 2 * tp->taps);
+        memset(tp->hist, 0, sizeof(float) * tp->nch * tp->taps);
     for (int c = 0; c < tp->nch; c++)
         tp->peak[c] = 0.0f;
 }
 
-/* One channel, any factor: for every input step, every phase is a dot
- * product of its taps with the history. With env, the largest |value| over
- * the phases of each step is written there. Returns the running peak. */
+/* The kernels work on a line of samples: the history (taps samples, oldest
+ * first) followed by up to BLOCK new ones, so that x[n - k] for new sample
+ * s is line[taps + s - k]. GROUP outputs are computed together, tap by tap:
+ * each tap's coefficients are loaded once for the group, and the group's
+ * accumulators are independent chains of additions (the compiler may not
+ * reassociate one long chain without -ffast-math). */
+#define BLOCK 64
+#define GROUP 8
+
 static inline __attribute__((always_inline)) float
-run_channel(const float *coef, int factor, int taps, float *hist, int pos,
-            const float *in, float *env, int n, float peak)
+generic_block(const float *coef, int factor, int taps, const float *line, int m,
+              float *env, float peak)
 {
-    for (int i = 0; i < n; i++) {
-        float x = sm_sanitize(in[i]);
-        pos = pos == 0 ? taps - 1 : pos - 1;
-        hist[pos] = hist[pos + taps] = x;
-        const float *w = hist + pos; /* w[k] = x[n - k] */
+    for (int s = 0; s < m; s++) {
+        const float *x = line + taps + s;
         float step = 0.0f;
         for (int p = 0; p < factor; p++) {
             float acc = 0.0f;
             for (int k = 0; k < taps; k++)
-                acc += coef[k * factor + p] * w[k];
+                acc += coef[k * factor + p] * x[-k];
             float a = fabsf(acc);
             step = a > step ? a : step;
         }
         if (env)
-            env[i] = step;
+            env[s] = step;
         peak = step > peak ? step : peak;
     }
     return peak;
 }
 
-/* The same for 4 or 8 phases, written with vector types (a GCC and clang
- * extension) so that the loop over phases is one vector operation: for
- * every tap, the history sample times the tap's phase coefficients. Four
- * accumulators keep the chain of dependent additions short (the compiler
- * may not reassociate them without -ffast-math). taps % 4 == 0. */
+/* The same for 4 or 8 phases with vector types (a GCC and clang
+ * extension): the phases of one output are one vector. */
+/* |y| by clearing sign bits; per-lane max by compare-and-select; the
+ * largest lane. Macros, so that no vector crosses a function call. */
+#define SM_VABS(vec, ivec, y) ((vec)((ivec)(y) & ((ivec){0} + 0x7fffffff)))
+#define SM_VMAX(vec, ivec, a, b)                                               \
+    ((vec)((((ivec)((a) > (b))) & (ivec)(a)) |                                 \
+           (~((ivec)((a) > (b))) & (ivec)(b))))
+#define SM_HMAX(y, lanes, out)                                                 \
+    do {                                                                       \
+        float m_ = 0.0f;                                                       \
+        for (int p_ = 0; p_ < (lanes); p_++)                                   \
+            m_ = (y)[p_] > m_ ? (y)[p_] : m_;                                  \
+        (out) = m_;                                                            \
+    } while (0)
+
 #define SM_VECTOR_KERNEL(name, vec, ivec, lanes)                               \
     typedef float vec __attribute__((vector_size(4 * lanes)));                 \
     typedef int ivec __attribute__((vector_size(4 * lanes)));                  \
     static inline __attribute__((always_inline)) float name(                   \
-        const float *coef, int taps, float *hist, int pos, const float *in,    \
-        float *env, int n, float peak)                                         \
+        const float *coef, int taps, const float *line, int m, float *env,     \
+        float peak)                                                            \
     {                                                                          \
         const vec *h = (const vec *)coef;                                      \
-        const ivec absmask = (ivec){0} + 0x7fffffff;                           \
         vec mx = {0};                                                          \
-        for (int i = 0; i < n; i++) {                                          \
-            float x = sm_sanitize(in[i]);                                      \
-            pos = pos == 0 ? taps - 1 : pos - 1;                               \
-            hist[pos] = hist[pos + taps] = x;                                  \
-            const float *w = hist + pos;                                       \
-            vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                        \
-            for (int k = 0; k < taps; k += 4) {                                \
-                a0 += h[k] * w[k];                                             \
-                a1 += h[k + 1] * w[k + 1];                                     \
-                a2 += h[k + 2] * w[k + 2];                                     \
-                a3 += h[k + 3] * w[k + 3];                                     \
+        int s0 = 0;                                                            \
+        for (; s0 + GROUP <= m; s0 += GROUP) {                                 \
+            const float *x = line + taps + s0;                                 \
+            vec acc[GROUP] = {{0}};                                            \
+            for (int k = 0; k < taps; k++) {                                   \
+                vec hk = h[k];                                                 \
+                for (int s = 0; s < GROUP; s++)                                \
+                    acc[s] += hk * x[s - k];                                   \
             }                                                                  \
-            vec y = (vec)((ivec)((a0 + a1) + (a2 + a3)) & absmask);            \
-            ivec more = y > mx;                                                \
-            mx = (vec)((more & (ivec)y) | (~more & (ivec)mx));                 \
-            if (env) {                                                         \
-                float step = 0.0f;                                             \
-                for (int p = 0; p < lanes; p++)                                \
-                    step = y[p] > step ? y[p] : step;                          \
-                env[i] = step;                                                 \
+            for (int s = 0; s < GROUP; s++) {                                  \
+                vec y = SM_VABS(vec, ivec, acc[s]);                            \
+                mx = SM_VMAX(vec, ivec, y, mx);                                \
+                if (env)                                                       \
+                    SM_HMAX(y, lanes, env[s0 + s]);                            \
             }                                                                  \
         }                                                                      \
-        for (int p = 0; p < lanes; p++)                                        \
-            peak = mx[p] > peak ? mx[p] : peak;                                \
-        return peak;                                                           \
+        for (; s0 < m; s0++) { /* the few left over, summed in the same */     \
+            const float *x = line + taps + s0; /* order: same results */       \
+            vec a = {0};                                                       \
+            for (int k = 0; k < taps; k++)                                     \
+                a += h[k] * x[-k];                                             \
+            vec y = SM_VABS(vec, ivec, a);                                     \
+            mx = SM_VMAX(vec, ivec, y, mx);                                    \
+            if (env)                                                           \
+                SM_HMAX(y, lanes, env[s0]);                                    \
+        }                                                                      \
+        float p;                                                               \
+        SM_HMAX(mx, lanes, p);                                                 \
+        return p > peak ? p : peak;                                            \
     }
 
-SM_VECTOR_KERNEL(run_channel4, sm_v4, sm_v4i, 4)
-SM_VECTOR_KERNEL(run_channel8, sm_v8, sm_v8i, 8)
+SM_VECTOR_KERNEL(block4, sm_v4, sm_v4i, 4)
+SM_VECTOR_KERNEL(block8, sm_v8, sm_v8i, 8)
 
-/* One channel's kernel, by factor (the vector kernels for 4 and 8). */
+/* One channel: lines of up to BLOCK samples through the kernel for the
+ * factor; the history is the last `taps` samples of the line. */
 #define SM_CHANNEL_BODY                                                        \
-    switch (tp->factor) {                                                      \
-    case 4:                                                                    \
-        return run_channel4(tp->coef, tp->taps, hist, pos, in, env, n, peak);  \
-    case 8:                                                                    \
-        return run_channel8(tp->coef, tp->taps, hist, pos, in, env, n, peak);  \
-    default:                                                                   \
-        return run_channel(tp->coef, tp->factor, tp->taps, hist, pos, in, env, \
-                           n, peak);                                           \
-    }
+    int T = tp->taps;                                                          \
+    float line[BLOCK + SM_TRUEPEAK_MAXTAPS];                                   \
+    for (int off = 0; off < n; off += BLOCK) {                                 \
+        int m = n - off < BLOCK ? n - off : BLOCK;                             \
+        float *e = env ? env + off : NULL;                                     \
+        memcpy(line, hist, sizeof(float) * T);                                 \
+        for (int i = 0; i < m; i++)                                            \
+            line[T + i] = sm_sanitize(in[off + i]);                            \
+        switch (tp->factor) {                                                  \
+        case 4:                                                                \
+            peak = block4(tp->coef, T, line, m, e, peak);                      \
+            break;                                                             \
+        case 8:                                                                \
+            peak = block8(tp->coef, T, line, m, e, peak);                      \
+            break;                                                             \
+        default:                                                               \
+            peak = generic_block(tp->coef, tp->factor, T, line, m, e, peak);   \
+            break;                                                             \
+        }                                                                      \
+        memcpy(hist, line + m, sizeof(float) * T);                             \
+    }                                                                          \
+    return peak;
 
-static float channel_plain(const sm_truepeak *tp, float *hist, int pos,
-                           const float *in, float *env, int n,
-                           float peak){SM_CHANNEL_BODY}
+static float channel_plain(const sm_truepeak *tp, float *hist, const float *in,
+                           float *env, int n, float peak){SM_CHANNEL_BODY}
 
 #ifdef SM_HAVE_AVX2_KERNEL
 SM_AVX2
-    static float channel_avx2(const sm_truepeak *tp, float *hist, int pos,
+    static float channel_avx2(const sm_truepeak *tp, float *hist,
                               const float *in, float *env, int n, float peak)
 {
     SM_CHANNEL_BODY
@@ -253,24 +284,27 @@ SM_AVX2
 #endif
 
 /* Only pushes samples into the history (when no output can matter). */
-static void feed(const sm_truepeak *tp, float *hist, int pos, const float *in,
-                 int n)
+static void feed(const sm_truepeak *tp, float *hist, const float *in, int n)
 {
-    int taps = tp->taps;
-    for (int i = 0; i < n; i++) {
-        pos = pos == 0 ? taps - 1 : pos - 1;
-        hist[pos] = hist[pos + taps] = sm_sanitize(in[i]);
+    int T = tp->taps;
+    if (n >= T) {
+        for (int k = 0; k < T; k++)
+            hist[k] = sm_sanitize(in[n - T + k]);
+        return;
     }
+    memmove(hist, hist + n, sizeof(float) * (T - n));
+    for (int i = 0; i < n; i++)
+        hist[T - n + i] = sm_sanitize(in[i]);
 }
 
 /* Largest |sample| among the history and the n new samples: times the
  * filter's largest sum of |taps| it bounds every interpolated value. */
-static float input_bound(const sm_truepeak *tp, const float *hist, int pos,
+static float input_bound(const sm_truepeak *tp, const float *hist,
                          const float *in, int n)
 {
     float m = 0.0f;
     for (int k = 0; k < tp->taps; k++) {
-        float a = fabsf(hist[pos + k]);
+        float a = fabsf(hist[k]);
         m = a > m ? a : m;
     }
     for (int i = 0; i < n; i++) {
@@ -283,14 +317,14 @@ static float input_bound(const sm_truepeak *tp, const float *hist, int pos,
 static void run(sm_truepeak *tp, const float *const *in, float *const *env,
                 int n, float limit)
 {
-    int T = tp->taps, start = tp->pos;
+    int T = tp->taps;
     for (int c = 0; c < tp->nch; c++) {
-        float *hist = tp->hist + (size_t)c * 2 * T;
+        float *hist = tp->hist + (size_t)c * T;
         float *e = env ? env[c] : NULL;
         if (limit > 0.0f) {
-            float bound = input_bound(tp, hist, start, in[c], n);
+            float bound = input_bound(tp, hist, in[c], n);
             if (bound <= limit) {
-                feed(tp, hist, start, in[c], n);
+                feed(tp, hist, in[c], n);
                 for (int i = 0; i < n; i++)
                     e[i] = bound;
                 continue;
@@ -298,14 +332,11 @@ static void run(sm_truepeak *tp, const float *const *in, float *const *env,
         }
 #ifdef SM_HAVE_AVX2_KERNEL
         if (tp->avx2)
-            tp->peak[c] =
-                channel_avx2(tp, hist, start, in[c], e, n, tp->peak[c]);
+            tp->peak[c] = channel_avx2(tp, hist, in[c], e, n, tp->peak[c]);
         else
 #endif
-            tp->peak[c] =
-                channel_plain(tp, hist, start, in[c], e, n, tp->peak[c]);
+            tp->peak[c] = channel_plain(tp, hist, in[c], e, n, tp->peak[c]);
     }
-    tp->pos = (int)(((long)start - n % T + T) % T);
 }
 
 void sm_truepeak_process(sm_truepeak *tp, const float *const *in, int n)

@@ -23,6 +23,7 @@
 
 #define SM_TRUEPEAK_MAXCH 64
 #define SM_TRUEPEAK_MAXFACTOR 16
+#define SM_TRUEPEAK_MAXTAPS 128
 
 typedef struct sm_truepeak {
     int nch;
@@ -32,7 +33,6 @@ typedef struct sm_truepeak {
                          phase p */
     float *hist;      /* per channel, 2 * taps: a ring written twice, read
                          contiguously */
-    int pos;          /* ring position shared by all channels */
     double delay;     /* of the interpolated signal, input samples */
     int avx2;         /* run the AVX2/FMA build of the kernel */
     float gain_bound; /* largest sum of |taps| of a phase */

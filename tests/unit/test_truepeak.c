@@ -605,7 +605,7 @@ START_TEST(test_init_rejects)
     static const struct {
         int nch, factor, taps;
     } good[] = {{1, 2, 0},  {1, 4, 0}, {1, 8, 0}, {1, 16, 0},
-                {SM_TRUEPEAK_MAXCH, 0, 0}, {2, 0, 4}, {2, 0, 256}};
+                {SM_TRUEPEAK_MAXCH, 0, 0}, {2, 0, 4}, {2, 0, SM_TRUEPEAK_MAXTAPS}};
     for (size_t k = 0; k < sizeof good / sizeof *good; k++) {
         sm_truepeak tp;
         ck_assert_msg(sm_truepeak_init(&tp, good[k].nch, 48000.0,
