@@ -19,9 +19,9 @@ static inline double sm_gain_computer_db(double x_db, double threshold_db,
 {
     double over = x_db - threshold_db;
     double slope = 1.0 / ratio - 1.0; /* gain change per dB over */
-    if (2.0 * over < -knee_db)
+    if (2.0 * over <= -knee_db) /* also a hard knee exactly at threshold */
         return 0.0;
-    if (2.0 * over > knee_db)
+    if (2.0 * over >= knee_db)
         return slope * over;
     double k = over + knee_db / 2.0; /* inside the knee */
     return slope * k * k / (2.0 * knee_db);

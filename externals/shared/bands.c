@@ -127,8 +127,18 @@ void sm_bands_message(const sm_bands *b, void *owner, int argc,
         return;
     }
     if (argc < 3) {
-        pd_error(owner, "%s: band %g: needs <parameter> <value> pairs",
-                 b->classname, v);
+        const sm_band_param *q =
+            argc == 2 && argv[1].a_type == A_SYMBOL
+                ? find(b, argv[1].a_w.w_symbol->s_name)
+                : NULL;
+        char range[160];
+        if (q) {
+            describe(q, range, sizeof range);
+            pd_error(owner, "%s: band %g %s needs a value (%s)", b->classname,
+                     v, q->name, range);
+        } else
+            pd_error(owner, "%s: band %g: needs <parameter> <value> pairs",
+                     b->classname, v);
         return;
     }
     apply_pairs(b, owner, (int)v - 1, argc - 1, argv + 1);

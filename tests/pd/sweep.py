@@ -39,6 +39,8 @@ def describe(cls):
             else:
                 bands[mm.group(1)] = ("real", (float(mm.group(4)), float(mm.group(5))))
             continue
+        if ln.startswith("%s: band " % cls):
+            continue  # the other bands: the same parameters as band 1
         mm = re.match(r"%s: inlets (\d+)~, outlets (\d+)~ \+ info" % re.escape(cls), ln)
         if mm:
             ins, outs = int(mm.group(1)), int(mm.group(2))
@@ -149,7 +151,9 @@ def check_stress(cls, ins, outs, params, sr, block, messages):
     pdrun.write_wav(wav, [x] * ins, sr)
     at = [(resume_at * 1000 * i / len(messages), m) for i, m in enumerate(messages)]
     at.append((resume_at * 1000 + 50, "bang"))
-    res = pdrun.play_through(wav, ins, "smartmaster/%s -ch %d" % (cls, ins), sr=sr,
+    # -ch counts the main channels: the signal outlets of a processor (its
+    # sidechain inlets come on top), the inlets of a meter
+    res = pdrun.play_through(wav, ins, "smartmaster/%s -ch %d" % (cls, outs or ins), sr=sr,
                              block=block, at=at, end=("bang",), signal_outs=outs,
                              capture=256 if outs else 0, timeout=600, name="stress")
     what = "%s at %d Hz, block %d" % (cls, sr, block)
