@@ -32,7 +32,7 @@ void sm_report_set_samplerate(sm_report *r, double sr)
 void sm_outlet_floats(t_outlet *out, const char *selector, int n,
                       const double *v)
 {
-    t_atom at[SM_MAXCH + 8];
+    t_atom at[64]; /* room for 1/3-octave spectra (31 bands) */
     if (n > (int)(sizeof at / sizeof *at))
         n = sizeof at / sizeof *at;
     for (int i = 0; i < n; i++)
