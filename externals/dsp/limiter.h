@@ -53,6 +53,7 @@ typedef struct sm_limiter {
     long linked_for; /* samples since the link became 100 % */
     sm_limiter_chan ch[SM_LIMITER_MAXCH];
     int delay_mask, write_pos;
+    float *ceil_ring; /* the ceiling at each step, for the self-check */
     int box_max, len1, len2, box_pos1, box_pos2;
     int lookahead; /* L, samples */
     int latency;   /* detector delay + L - 1 */

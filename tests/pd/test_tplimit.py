@@ -25,6 +25,15 @@ def overs(res):
     return o[-1]
 
 
+def one_pole_highpass(x, freq, sr):
+    """Pd's [hip~]: y[n] = w[n] - w[n-1], w[n] = x[n] + c w[n-1]."""
+    c = 1 - 2 * np.pi * freq / sr
+    w = np.zeros(len(x) + 1)
+    for i, v in enumerate(x):
+        w[i + 1] = v + c * w[i]
+    return w[1:] - w[:-1]
+
+
 def stress_signals(sr):
     """(name, channels, drive dB) for the signals the issue lists."""
     n = sr  # one second each
@@ -55,6 +64,16 @@ def stress_signals(sr):
     clicks[::sr // 10] = 1.0
     clicks[sr // 20::sr // 10] = -1.0
     out.append(("isolated full-scale clicks", [clicks, clicks], 0))
+    # hats: noise bursts high-passed twice at 6 kHz (Pd's hip~), energy up
+    # to fs/2 where true-peak detection is hardest
+    hats = np.zeros(n)
+    beat = sr // 8
+    k = np.arange(beat)
+    env = np.minimum(k / (0.0005 * sr), 1) * np.maximum(0, 1 - k / (0.05 * sr)) ** 2
+    for start in range(0, n - beat, beat):
+        hats[start:start + beat] = RNG.uniform(-1, 1, beat) * env
+    hats = 3 * one_pole_highpass(one_pole_highpass(hats, 6000.0, sr), 6000.0, sr)
+    out.append(("bright hats", [hats, 0.6 * hats], 6))
     one = np.sin(2 * np.pi * 440 * t)
     out.append(("over in one channel only", [one, 0.05 * RNG.uniform(-1, 1, n)], 6))
     return out
@@ -211,3 +230,13 @@ def test_dither_rounds_to_16_bits_and_keeps_the_ceiling():
     out, res = limit([np.zeros(48000), np.zeros(48000)], "-dither 16")
     lsb = np.round(out[0][5000:] * 32768)
     assert set(np.unique(lsb)) <= {-1, 0, 1} and np.std(lsb) > 0.3, np.unique(lsb)
+
+
+def test_over_counter_stays_zero_while_the_ceiling_moves():
+    # lowering the ceiling while limiting: each output step is judged
+    # against the ceiling its gain was computed for
+    x = tp_sine(0.25, 1.41, 45.0, 48000, 3.0)
+    out, res = limit([x, x], "", at=[(1000, "ceiling -3"), (2000, "ceiling -6")])
+    assert overs(res)[0] == 0, "over %s" % overs(res)
+    tail = out[0][int(2.2 * 48000):int(3.0 * 48000)]
+    assert db(np.max(np.abs(tail))) <= -6.0, "sample peak %.3f dBFS" % db(np.max(np.abs(tail)))
