@@ -143,6 +143,27 @@ class Patch:
         return "#N canvas 0 0 600 400 12;\n" + "\n".join(self.items + self.conns) + "\n"
 
 
+def quit_after(p, trigger):
+    """When object `trigger` fires: print `DONE: 1` and quit Pd."""
+    fin = p.msg("1")
+    p.connect(trigger, 0, fin, 0)
+    pq = p.obj("print DONE")
+    p.connect(fin, 0, pq, 0)
+    q = p.obj("delay 0")
+    p.connect(trigger, 0, q, 0)
+    qm = p.msg("\\; pd quit")
+    p.connect(q, 0, qm, 0)
+
+
+def with_subpatch(p, sub, name="dut"):
+    """The patch text of p with `sub` as one more object, [pd name]."""
+    text = p.text().rstrip("\n").split("\n")
+    subtext = ["#N canvas 0 0 450 300 %s 0;" % name] + sub.items + sub.conns + \
+              ["#X restore 400 10 pd %s;" % name]
+    n_parent = len(p.items)
+    return "\n".join(text[:1 + n_parent] + subtext + text[1 + n_parent:]) + "\n"
+
+
 def _load_and_schedule(p, wav, nch, at):
     """Parent-patch part shared by play_through and render: load the WAV
     into tables in0.., start DSP and playback (`go`), send the timed
@@ -229,22 +250,8 @@ def play_through(wav, nch, obj, sr=48000, block=64, at=(), end=("bang",),
         ps = p.obj("print SIG%d" % k)
         p.connect(rs, 0, ag, 0)
         p.connect(ag, 0, ps, 0)
-    rf = p.obj("r finish")
-    tq = p.msg("1")
-    pq = p.obj("print DONE")
-    q = p.obj("delay 0")
-    qm = p.msg("\\; pd quit")
-    p.connect(rf, 0, tq, 0)
-    p.connect(tq, 0, pq, 0)
-    p.connect(rf, 0, q, 0)
-    p.connect(q, 0, qm, 0)
-    text = p.text().rstrip("\n").split("\n")
-    # splice the subpatch in as one more object of the parent
-    subtext = ["#N canvas 0 0 450 300 dut 0;"] + sub.items + sub.conns + \
-              ["#X restore 400 10 pd dut;"]
-    n_parent = len(p.items)
-    body = text[:1 + n_parent] + subtext + text[1 + n_parent:]
-    return run_patch("\n".join(body) + "\n", sr=sr, timeout=timeout, name=name,
+    quit_after(p, p.obj("r finish"))
+    return run_patch(with_subpatch(p, sub), sr=sr, timeout=timeout, name=name,
                      wrapper=wrapper)
 
 
@@ -330,20 +337,8 @@ def render(chans, obj, n_out, sr=48000, block=64, at=(), end=(), tail_ms=0,
     p.connect(wait, 0, wr, 0)
     sf2 = p.obj("soundfiler")
     p.connect(wr, 0, sf2, 0)
-    fin = p.msg("1")
-    p.connect(wait, 0, fin, 0)
-    pq = p.obj("print DONE")
-    p.connect(fin, 0, pq, 0)
-    q = p.obj("delay 0")
-    p.connect(wait, 0, q, 0)
-    qm = p.msg("\\; pd quit")
-    p.connect(q, 0, qm, 0)
-    subtext = ["#N canvas 0 0 450 300 dut 0;"] + sub.items + sub.conns + \
-              ["#X restore 400 10 pd dut;"]
-    text = p.text().rstrip("\n").split("\n")
-    n_parent = len(p.items)
-    body = text[:1 + n_parent] + subtext + text[1 + n_parent:]
-    res = run_patch("\n".join(body) + "\n", sr=sr, timeout=timeout, name=name)
+    quit_after(p, wait)
+    res = run_patch(with_subpatch(p, sub), sr=sr, timeout=timeout, name=name)
     os.unlink(wav)
     assert done(res), "Pd did not finish: " + res.log[-500:]
     y, _ = read_wav(out)
