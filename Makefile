@@ -39,7 +39,7 @@ endif
 
 # ------------------------------------------------- tests, bench, report
 
-.PHONY: test check bench report style
+.PHONY: test check bench master report style
 
 # The suite: C unit tests, Pd tests, patches opened, robustness sweep.
 test check:
@@ -52,8 +52,17 @@ bench:
 	$(MAKE) all
 	tests/bench/run
 
-# The main job until the mastering chain exists: a loudness report of
-# WAV=file (or of a demo signal).
+# The main job: master WAV=file (default: the demo song) to TARGET (default
+# spotify) into OUT (default master.wav) and print the before/after report.
+WAV ?=
+OUT ?= master.wav
+TARGET ?= spotify
+master:
+	scripts/deps
+	$(MAKE) all
+	./smartmaster $(WAV) -o $(OUT) --target $(TARGET)
+
+# A loudness report of WAV=file (or of a demo signal).
 report:
 	scripts/deps
 	$(MAKE) all
