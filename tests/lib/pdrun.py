@@ -287,11 +287,12 @@ def read_wav(path):
 
 
 def render(chans, obj, n_out, sr=48000, block=64, at=(), end=(), tail_ms=0,
-           name="render", timeout=300):
+           name="render", timeout=300, msg_inlet=0):
     """Plays `chans` (arrays) into the inlets of `obj` in real Pd and records
     its first n_out signal outlets for the length of the input plus tail_ms.
     The info outlet (outlet n_out) prints as `OUT: ...`; `at` sends
-    (ms, message) pairs to the object, `end` messages when playback ends.
+    (ms, message) pairs to the object's inlet msg_inlet, `end` messages
+    when playback ends.
     Returns (outputs as an n_out x frames array, Result)."""
     nch = len(chans)
     frames = len(chans[0]) + int(round(tail_ms * sr / 1000.0))
@@ -305,7 +306,7 @@ def render(chans, obj, n_out, sr=48000, block=64, at=(), end=(), tail_ms=0,
     go = sub.obj("r go")
     dut = sub.obj(obj)
     rm = sub.obj("r tomsg")
-    sub.connect(rm, 0, dut, 0)
+    sub.connect(rm, 0, dut, msg_inlet)
     pr = sub.obj("print OUT")
     sub.connect(dut, n_out, pr, 0)
     for c in range(nch):
