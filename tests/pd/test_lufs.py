@@ -1,4 +1,5 @@
-"""lufs~ loaded in real Pd (batch mode), fed synthesized EBU test signals.
+"""lufs~ loaded in real Pd (batch mode), fed synthesized EBU test signals
+(Tech 3341 cases 1-6 and 9-23, Tech 3342 cases 1-4).
 
 Expected values and tolerances are those of EBU Tech 3341 (V3/V4, Table 1)
 and Tech 3342 (Table 1); others are derived analytically in each test."""
@@ -249,3 +250,26 @@ def test_reset_during_a_steady_tone_keeps_true_peak_right():
     tp = last(res, "truepeak")[0]
     assert -6.4 <= tp <= -5.8, "true peak after reset %.3f dBTP" % tp
     near(tp, db(0.5), 0.02, "true peak after reset vs the sine's peak")
+
+
+def test_ebu3341_case_10_max_shortterm_of_bursts():
+    # file-based meters: 20 files, each read from a reset meter
+    for i in range(20):
+        x = tones([(i * 0.15, None), (3.0, -23), (1.0, None)])
+        res = measure(stereo(x), name="c10-%d" % i)
+        near(last(res, "maxshortterm")[0], -23.0, 0.1, "case 10 file %d" % (i + 1))
+
+
+def test_ebu3341_case_11_live_shortterm():
+    # live meters: 20 tones stepping up by 1 dB, each in its own 6 s unit;
+    # the short-term maximum within each unit is the tone's level
+    seg = []
+    for i in range(20):
+        seg += [(i * 0.15, None), (3.0, -38.0 + i), (3.0 - i * 0.15, None)]
+    res = measure(stereo(tones(seg)), flags="-interval 10", name="c11")
+    s = [v[0] for v in res.reports("OUT", "shortterm")]
+    per_unit = 600  # reports per 6 s unit at 10 ms
+    assert len(s) >= 20 * per_unit - 5, len(s)
+    for i in range(20):
+        near(max(s[i * per_unit:(i + 1) * per_unit]), -38.0 + i, 0.1,
+             "case 11 tone %d" % (i + 1))
