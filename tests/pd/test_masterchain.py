@@ -38,3 +38,15 @@ def test_target_sets_the_ceiling():
     assert target and float(target[-1][2]) == -1.0, target
     y, res = chain([x, x], "atsc")
     assert db(bs1770_peak_4x(y[0])) <= -2.0, "ATSC target: %.3f" % db(bs1770_peak_4x(y[0]))
+
+
+def test_distance_to_the_target():
+    # a steady 997 Hz stereo sine at -20 dBFS reads -20 LUFS (EBU Tech 3341
+    # case 1 convention); with the EBU target (-23) the distance is +3 LU
+    sr = 48000
+    t = np.arange(4 * sr) / sr
+    x = 10 ** (-20 / 20) * np.sin(2 * np.pi * 997 * t)
+    y, res = chain([x, x], "ebu", at=[(3900, "bang")])
+    d = res.reports("OUT", "distance")
+    assert d, "no distance report"
+    assert abs(d[-1][0] - 3.0) <= 0.2, "distance %.2f LU, expected +3" % d[-1][0]
