@@ -64,6 +64,15 @@ def test_masters_a_file_to_the_target():
             assert tp16 <= ceiling + 0.1, "%s: 16x reference %.3f dBTP" % (target, tp16)
         got = loudness(out)
         assert abs(got - lufs) <= 1.0, "%s: %.2f LUFS, target %.1f" % (target, got, lufs)
+    # the report file holds the same report
+    rep = os.path.join(pdrun.OUT, "cli-report.txt")
+    code, so, se = run(src, "-o", out, "--target", "spotify", "--report", rep)
+    assert code == 0, se
+    text = open(rep).read()
+    assert text.strip() == so.strip(), (text, so)
+    for words in ("integrated loudness", "loudness range", "true peak", "PLR",
+                  "limiter gain reduction"):
+        assert words in text, words
     # the input is untouched
     x, _ = pdrun.read_wav(src)
     assert np.allclose(x[0], np.asarray(song()[0], dtype=np.float32)), "input changed"
