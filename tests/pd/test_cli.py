@@ -96,3 +96,14 @@ def test_fails_cleanly_on_bad_arguments():
         f.write("hello")
     code, so, se = run(text, "-o", "y.wav")
     assert code == 2 and "not a WAV" in se, se
+
+
+def test_file_names_with_spaces_and_commas():
+    # Pd messages split on spaces and end at commas: the scripts must not
+    # hand such names to Pd
+    src = os.path.join(pdrun.OUT, "my mix, v2.wav")
+    out = os.path.join(pdrun.OUT, "my master; final.wav")
+    pdrun.write_wav(src, song(secs=4.0), 48000)
+    code, so, se = run(src, "-o", out, "--target", "spotify")
+    assert code == 0 and os.path.exists(out), se + so
+    assert abs(loudness(out) - -14.0) <= 1.0
