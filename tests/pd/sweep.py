@@ -187,6 +187,8 @@ def sweep_class(cls, quick=False):
     # during the stress run every message is sent too, valid or not
     messages = [m for m, _ in message_variants(params) + band_variants(bands)
                 if m != "print"]
+    if ins == 0:
+        return  # a control object: no signal to stress it with
     rates = (48000,) if quick else (44100, 48000, 96000, 192000)
     blocks = (64,) if quick else (1, 64, 4096)
     for sr in rates:
