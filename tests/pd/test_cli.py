@@ -107,3 +107,33 @@ def test_file_names_with_spaces_and_commas():
     code, so, se = run(src, "-o", out, "--target", "spotify")
     assert code == 0 and os.path.exists(out), se + so
     assert abs(loudness(out) - -14.0) <= 1.0
+
+
+def band_energy_db(x, sr, lo, hi):
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    return 10 * np.log10(np.sum(spec[(f >= lo) & (f < hi)]) + 1e-30)
+
+
+def test_smart_mode_proposes_explains_and_applies_eq():
+    # white noise is far brighter than any mastering target curve: the
+    # assistant must cut the highs and lift the lows, say so, and the
+    # master must show it (compared with the plain master of the same file)
+    rng = np.random.default_rng(5)
+    x = 0.05 * rng.uniform(-1, 1, 8 * 48000)
+    src = os.path.join(pdrun.OUT, "cli-white.wav")
+    plain = os.path.join(pdrun.OUT, "cli-white-plain.wav")
+    smart = os.path.join(pdrun.OUT, "cli-white-smart.wav")
+    pdrun.write_wav(src, [x, x], 48000)
+    code, so, se = run(src, "-o", plain, "--target", "spotify")
+    assert code == 0, se
+    code, so, se = run(src, "-o", smart, "--target", "spotify", "--smart")
+    assert code == 0, se
+    assert "high shelf" in so and "low shelf" in so and "because" in so, so
+    a, _ = pdrun.read_wav(plain)
+    b, _ = pdrun.read_wav(smart)
+    tilt_plain = band_energy_db(a[0], 48000, 5000, 16000) - band_energy_db(a[0], 48000, 40, 100)
+    tilt_smart = band_energy_db(b[0], 48000, 5000, 16000) - band_energy_db(b[0], 48000, 40, 100)
+    assert tilt_smart < tilt_plain - 6, (tilt_plain, tilt_smart)
+    assert db(bs1770_peak_4x(b[0])) <= -1.0 + 0.001
+    assert abs(loudness(smart) - -14.0) <= 1.0
