@@ -145,24 +145,10 @@ static int dyneq_nbands(const void *z)
     return ((const t_dyneq_tilde *)z)->x_nbands;
 }
 
-static int dyneq_one_band(const void *z)
-{
-    (void)z;
-    return 1;
-}
-
 static const sm_bands dyneq_bands = {"dyneq~", dyneq_band_table,
                                      sizeof dyneq_band_table /
                                          sizeof *dyneq_band_table,
                                      dyneq_nbands, SM_DYNEQ_MAXBANDS};
-
-static const sm_band_param *dyneq_find_band_param(const char *name)
-{
-    for (int i = 0; i < dyneq_bands.count; i++)
-        if (!strcmp(dyneq_band_table[i].name, name))
-            return &dyneq_band_table[i];
-    return NULL;
-}
 
 /* -------------------------- reports ------------------------------- */
 
@@ -195,17 +181,6 @@ static void dyneq_tilde_band(t_dyneq_tilde *x, t_symbol *s, int argc,
                              t_atom *argv)
 {
     (void)s;
-    /* `band <n> <param>` without a value: name the parameter (the shared
-     * parser only says that pairs are needed) */
-    if (argc == 2 && argv[0].a_type == A_FLOAT && argv[1].a_type == A_SYMBOL) {
-        const sm_band_param *q =
-            dyneq_find_band_param(argv[1].a_w.w_symbol->s_name);
-        double b = atom_getfloat(argv);
-        if (q && b >= 1 && b <= x->x_nbands && b == (int)b) {
-            pd_error(x, "dyneq~: band %g %s needs a value", b, q->name);
-            return;
-        }
-    }
     sm_bands_message(&dyneq_bands, x, argc, argv);
 }
 
@@ -250,28 +225,7 @@ static void dyneq_tilde_print(t_dyneq_tilde *x)
          "as flags, e.g. -ratio 2, set every band), sample rate %g Hz, "
          "control every %d samples, latency 0",
          x->x_nbands, SM_DYNEQ_MAXBANDS, x->x_eq->samplerate, x->x_eq->tick);
-    /* band 1 in full (the form sm_bands_print gives and the robustness
-     * sweep reads), the other bands one line each */
-    sm_bands first = dyneq_bands;
-    first.nbands = dyneq_one_band;
-    sm_bands_print(&first, x);
-    for (int b = 1; b < x->x_nbands; b++) {
-        char buf[640];
-        size_t used = 0;
-        buf[0] = 0;
-        for (int i = 0; i < dyneq_bands.count && used + 1 < sizeof buf; i++) {
-            const sm_band_param *q = &dyneq_band_table[i];
-            double v = q->get(x, b);
-            if (q->choices)
-                used += snprintf(buf + used, sizeof buf - used, "%s%s %s",
-                                 i ? ", " : "", q->name, q->choices[(int)v]);
-            else
-                used += snprintf(buf + used, sizeof buf - used, "%s%s %g%s%s",
-                                 i ? ", " : "", q->name, v, *q->unit ? " " : "",
-                                 q->unit);
-        }
-        post("dyneq~: band %d: %s", b + 1, buf);
-    }
+    sm_bands_print(&dyneq_bands, x);
 }
 
 static void dyneq_tilde_anything(t_dyneq_tilde *x, t_symbol *s, int argc,
@@ -350,7 +304,7 @@ static int dyneq_take_flags(t_dyneq_tilde *x, int argc, t_atom *argv,
             x->x_nbands = (int)(v + 0.5);
             continue;
         }
-        const sm_band_param *q = dyneq_find_band_param(flag);
+        const sm_band_param *q = sm_bands_find(&dyneq_bands, flag);
         if (!q) {
             keep[nkeep++] = argv[i];
             continue;

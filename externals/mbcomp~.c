@@ -222,14 +222,6 @@ static int mb_nbands(const void *z)
 static const sm_bands mb_bands = {"mbcomp~", mb_band_table, NBANDPARAMS,
                                   mb_nbands, MAXBANDS};
 
-static const sm_band_param *find_band_param(const char *name)
-{
-    for (int i = 0; i < NBANDPARAMS; i++)
-        if (!strcmp(mb_band_table[i].name, name))
-            return &mb_band_table[i];
-    return NULL;
-}
-
 /* ------------------------------- crossovers ----------------------------- */
 
 /* Checks a whole set of crossover frequencies at once (v[i] for crossover
@@ -324,16 +316,6 @@ static void mbcomp_tilde_band(t_mbcomp_tilde *x, t_symbol *s, int argc,
                               t_atom *argv)
 {
     (void)s;
-    /* `band <n> <param>` without a value: name the parameter (the shared
-     * parser only says that pairs are needed) */
-    if (argc == 2 && argv[0].a_type == A_FLOAT && argv[1].a_type == A_SYMBOL) {
-        const sm_band_param *q = find_band_param(argv[1].a_w.w_symbol->s_name);
-        if (q) {
-            pd_error(x, "mbcomp~: band %g %s needs a value",
-                     atom_getfloat(argv), q->name);
-            return;
-        }
-    }
     sm_bands_message(&mb_bands, x, argc, argv);
 }
 
@@ -424,38 +406,6 @@ static void mbcomp_tilde_clear(t_mbcomp_tilde *x)
         sm_mbcomp_clear(&x->x_mb);
 }
 
-static int one_band(const void *z)
-{
-    (void)z;
-    return 1;
-}
-
-/* Band 1 in full (name, value, range, help: the form sm_bands_print gives
- * and the robustness sweep reads), the other bands one line each. */
-static void print_bands(t_mbcomp_tilde *x)
-{
-    sm_bands first = mb_bands;
-    first.nbands = one_band;
-    sm_bands_print(&first, x);
-    for (int k = 1; k < x->x_nbands; k++) {
-        char buf[512];
-        size_t used = 0;
-        buf[0] = 0;
-        for (int i = 0; i < NBANDPARAMS && used + 1 < sizeof buf; i++) {
-            const sm_band_param *q = &mb_band_table[i];
-            double v = q->get(x, k);
-            if (q->choices)
-                used += snprintf(buf + used, sizeof buf - used, "%s%s %s",
-                                 i ? ", " : "", q->name, q->choices[(int)v]);
-            else
-                used += snprintf(buf + used, sizeof buf - used, "%s%s %g%s%s",
-                                 i ? ", " : "", q->name, v, *q->unit ? " " : "",
-                                 q->unit);
-        }
-        post("mbcomp~: band %d: %s", k + 1, buf);
-    }
-}
-
 static void mbcomp_tilde_print(t_mbcomp_tilde *x)
 {
     int n = x->x_nch;
@@ -483,7 +433,7 @@ static void mbcomp_tilde_print(t_mbcomp_tilde *x)
     post("mbcomp~: band parameters: band <n> <param> <value> ...; without "
          "the band number (and as creation flags, -threshold -30) they set "
          "every band");
-    print_bands(x);
+    sm_bands_print(&mb_bands, x);
     if (!x->x_ok)
         post("mbcomp~: no engine (out of memory at creation): output is "
              "silent");
@@ -593,11 +543,11 @@ static void parse_creation(t_mbcomp_tilde *x, creation *cr, int argc,
             }
             cr->mode = argv[++i];
             cr->has_mode = 1;
-        } else if (f[0] == '-' && find_band_param(f + 1) &&
+        } else if (f[0] == '-' && sm_bands_find(&mb_bands, f + 1) &&
                    strcmp(f + 1, "bypass")) {
             if (!has_value || (argv[i + 1].a_type == A_SYMBOL &&
                                argv[i + 1].a_w.w_symbol->s_name[0] == '-' &&
-                               !find_band_param(f + 1)->choices)) {
+                               !sm_bands_find(&mb_bands, f + 1)->choices)) {
                 pd_error(x, "mbcomp~: %s flag needs a value", f + 1);
                 continue;
             }

@@ -7,14 +7,9 @@
 #include <math.h>
 #include <string.h>
 
-/* sm_gain_computer_db divides by the knee width inside the knee: a hard
- * knee is computed as a knee this narrow, so that a level exactly at the
- * threshold does not give 0/0. */
-#define MIN_KNEE_DB 1e-6
-
 static inline double curve(const sm_comp_curve *k, int upward, double level_db)
 {
-    double knee = k->knee_db < MIN_KNEE_DB ? MIN_KNEE_DB : k->knee_db;
+    double knee = k->knee_db;
     if (!upward)
         return sm_gain_computer_db(level_db, k->threshold_db, k->ratio, knee);
     double g = -sm_gain_computer_db(2.0 * k->threshold_db - level_db,

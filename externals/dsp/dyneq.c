@@ -389,8 +389,6 @@ static double amount_db(const sm_dyneq_band *b, double level_db)
 {
     double t = b->p[SM_DYNEQ_THRESHOLD], r = b->p[SM_DYNEQ_RATIO];
     double w = b->p[SM_DYNEQ_KNEE];
-    if (w < 1e-6) /* the gain computer divides by the knee at threshold */
-        w = 1e-6;
     int dir = (int)b->p[SM_DYNEQ_DIRECTION];
     double past, slope;
     if (dir == SM_DYNEQ_CUTABOVE || dir == SM_DYNEQ_BOOSTABOVE)

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-static const sm_band_param *find(const sm_bands *b, const char *name)
+const sm_band_param *sm_bands_find(const sm_bands *b, const char *name)
 {
     for (int i = 0; i < b->count; i++)
         if (!strcmp(b->table[i].name, name))
@@ -88,7 +88,7 @@ static void apply_pairs(const sm_bands *b, void *owner, int band, int argc,
                      b->classname);
             return;
         }
-        const sm_band_param *q = find(b, argv[i].a_w.w_symbol->s_name);
+        const sm_band_param *q = sm_bands_find(b, argv[i].a_w.w_symbol->s_name);
         if (!q) {
             pd_error(owner, "%s: band: unknown parameter '%s'", b->classname,
                      argv[i].a_w.w_symbol->s_name);
@@ -129,7 +129,7 @@ void sm_bands_message(const sm_bands *b, void *owner, int argc,
     if (argc < 3) {
         const sm_band_param *q =
             argc == 2 && argv[1].a_type == A_SYMBOL
-                ? find(b, argv[1].a_w.w_symbol->s_name)
+                ? sm_bands_find(b, argv[1].a_w.w_symbol->s_name)
                 : NULL;
         char range[160];
         if (q) {
@@ -147,7 +147,7 @@ void sm_bands_message(const sm_bands *b, void *owner, int argc,
 int sm_bands_message_all(const sm_bands *b, void *owner, t_symbol *sel,
                          int argc, const t_atom *argv)
 {
-    const sm_band_param *q = find(b, sel->s_name);
+    const sm_band_param *q = sm_bands_find(b, sel->s_name);
     if (!q)
         return 0;
     if (argc < 1) {
@@ -162,20 +162,38 @@ int sm_bands_message_all(const sm_bands *b, void *owner, t_symbol *sel,
     return 1;
 }
 
+/* Band 1 in full, one parameter a line with its range and help (the form
+ * the robustness sweep reads); the other bands one line each. */
 void sm_bands_print(const sm_bands *b, const void *owner)
 {
-    for (int band = 0; band < b->nbands(owner); band++)
-        for (int i = 0; i < b->count; i++) {
+    for (int i = 0; i < b->count; i++) {
+        const sm_band_param *q = &b->table[i];
+        char range[160], value[64];
+        describe(q, range, sizeof range);
+        double v = q->get(owner, 0);
+        if (q->choices)
+            snprintf(value, sizeof value, "%s", q->choices[(int)v]);
+        else
+            snprintf(value, sizeof value, "%g%s%s", v, *q->unit ? " " : "",
+                     q->unit);
+        post("%s: band 1 %s %s [%s] %s", b->classname, q->name, value, range,
+             q->help);
+    }
+    for (int band = 1; band < b->nbands(owner); band++) {
+        char line[640];
+        size_t used = 0;
+        line[0] = 0;
+        for (int i = 0; i < b->count && used + 1 < sizeof line; i++) {
             const sm_band_param *q = &b->table[i];
-            char range[160], value[64];
-            describe(q, range, sizeof range);
             double v = q->get(owner, band);
             if (q->choices)
-                snprintf(value, sizeof value, "%s", q->choices[(int)v]);
+                used += snprintf(line + used, sizeof line - used, "%s%s %s",
+                                 i ? ", " : "", q->name, q->choices[(int)v]);
             else
-                snprintf(value, sizeof value, "%g%s%s", v, *q->unit ? " " : "",
-                         q->unit);
-            post("%s: band %d %s %s [%s] %s", b->classname, band + 1, q->name,
-                 value, range, q->help);
+                used += snprintf(line + used, sizeof line - used, "%s%s %g%s%s",
+                                 i ? ", " : "", q->name, v, *q->unit ? " " : "",
+                                 q->unit);
         }
+        post("%s: band %d: %s", b->classname, band + 1, line);
+    }
 }

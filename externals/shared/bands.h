@@ -42,8 +42,11 @@ void sm_bands_message(const sm_bands *b, void *owner, int argc,
 int sm_bands_message_all(const sm_bands *b, void *owner, t_symbol *sel,
                          int argc, const t_atom *argv);
 
-/* Posts `<class>: band <n> <param> <value> <unit> [<range>] <help>` lines
- * for the bands in use. */
+/* The band parameter called `name`, or NULL. */
+const sm_band_param *sm_bands_find(const sm_bands *b, const char *name);
+
+/* Posts band 1 as `<class>: band 1 <param> <value> <unit> [<range>] <help>`
+ * lines, and each other band in use as one line of its values. */
 void sm_bands_print(const sm_bands *b, const void *owner);
 
 #endif
