@@ -270,55 +270,6 @@ static void dyneq_tilde_dsp(t_dyneq_tilde *x, t_signal **sp)
 
 /* ------------------------ life cycle ------------------------------ */
 
-/* Is atom a a flag (a symbol starting with '-')? */
-static int dyneq_is_flag(const t_atom *a)
-{
-    return a->a_type == A_SYMBOL && a->a_w.w_symbol->s_name[0] == '-';
-}
-
-/* Creation arguments: -bands and the band parameters (which set every
- * band) are taken here; the rest (-ch, -interval, -bypass, and anything
- * wrong) goes to sm_params_creation. `keep` receives the rest. */
-static int dyneq_take_flags(t_dyneq_tilde *x, int argc, t_atom *argv,
-                            t_atom *keep, int *nband_flags, int *band_at)
-{
-    int nkeep = 0;
-    *nband_flags = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!dyneq_is_flag(&argv[i])) {
-            keep[nkeep++] = argv[i];
-            continue;
-        }
-        const char *flag = argv[i].a_w.w_symbol->s_name + 1;
-        int has_value = i + 1 < argc && !dyneq_is_flag(&argv[i + 1]);
-        if (!strcmp(flag, "bands")) {
-            if (!has_value || argv[i + 1].a_type != A_FLOAT) {
-                pd_error(x, "dyneq~: -bands needs a number of bands (1 to %d)",
-                         SM_DYNEQ_MAXBANDS);
-                i += has_value;
-                continue;
-            }
-            double v =
-                sm_check_range(x, "dyneq~", "-bands", atom_getfloat(&argv[++i]),
-                               1, SM_DYNEQ_MAXBANDS, "");
-            x->x_nbands = (int)(v + 0.5);
-            continue;
-        }
-        const sm_band_param *q = sm_bands_find(&dyneq_bands, flag);
-        if (!q) {
-            keep[nkeep++] = argv[i];
-            continue;
-        }
-        if (!has_value) {
-            pd_error(x, "dyneq~: -%s needs a value", q->name);
-            continue;
-        }
-        band_at[(*nband_flags)++] = i; /* applied once the core exists */
-        i++;
-    }
-    return nkeep;
-}
-
 static void *dyneq_tilde_new(t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
@@ -327,23 +278,16 @@ static void *dyneq_tilde_new(t_symbol *s, int argc, t_atom *argv)
     x->x_nbands = 4;
     sm_report_init(&x->x_report, x, (t_method)dyneq_tilde_tick);
     sm_params_defaults(&dyneq_params, x);
-    t_atom *keep = (t_atom *)getbytes(sizeof(t_atom) * (argc + 1));
-    int *band_at = (int *)getbytes(sizeof(int) * (argc + 1));
-    int nflags;
-    int nkeep = dyneq_take_flags(x, argc, argv, keep, &nflags, band_at);
-    sm_params_creation(&dyneq_params, x, &x->x_nch, nkeep, keep);
-    freebytes(keep, sizeof(t_atom) * (argc + 1));
+    sm_band_flags flags;
+    sm_bands_creation(&dyneq_bands, &dyneq_params, x, argc, argv, &x->x_nbands,
+                      &flags);
+    sm_params_creation(&dyneq_params, x, &x->x_nch, flags.nrest, flags.rest);
     x->x_sr = sys_getsr() > 0 ? sys_getsr() : 48000;
     x->x_eq = (sm_dyneq *)getbytes(sizeof(sm_dyneq));
     sm_dyneq_init(x->x_eq, x->x_nch, x->x_nbands, x->x_sr);
     sm_dyneq_set_bypass(x->x_eq, x->x_bypass);
-    for (int k = 0; k < nflags; k++) {
-        int i = band_at[k];
-        sm_bands_message_all(&dyneq_bands, x,
-                             gensym(argv[i].a_w.w_symbol->s_name + 1), 1,
-                             &argv[i + 1]);
-    }
-    freebytes(band_at, sizeof(int) * (argc + 1));
+    sm_bands_creation_apply(&dyneq_bands, x, &flags);
+    sm_bands_creation_free(&flags);
     for (int c = 1; c < x->x_nch; c++)
         inlet_new(&x->x_obj, &x->x_obj.ob_pd, &s_signal, &s_signal);
     inlet_new(&x->x_obj, &x->x_obj.ob_pd, &s_signal, &s_signal); /* sidechain */

@@ -491,16 +491,14 @@ static void mbcomp_tilde_dsp(t_mbcomp_tilde *x, t_signal **sp)
 
 /* ------------------------------ life cycle ------------------------------ */
 
-/* Creation flags handled here rather than by sm_params_creation: -bands,
- * -sidechain, -xover <f1> <f2> ..., -mode lr|ms and the band parameters
- * (for every band). The rest (-ch, -link, -mix, -bypass, -interval and
+/* Creation flags of mbcomp~'s own: -sidechain, -xover <f1> <f2> ...,
+ * -mode lr|ms (-bands and the band parameters are taken by
+ * sm_bands_creation). The rest (-ch, -link, -mix, -bypass, -interval and
  * anything unknown) goes to sm_params_creation. */
 typedef struct creation {
-    int nbands, sidechain, nxover, has_mode;
+    int sidechain, nxover, has_mode;
     double xover[MAXBANDS - 1 + 8];
     t_atom mode;
-    int nband_flags;
-    const t_atom *band_flags[64]; /* pairs: flag atom, value atom */
     int nrest;
     t_atom rest[128];
 } creation;
@@ -509,22 +507,11 @@ static void parse_creation(t_mbcomp_tilde *x, creation *cr, int argc,
                            const t_atom *argv)
 {
     memset(cr, 0, sizeof *cr);
-    cr->nbands = 4;
     for (int i = 0; i < argc; i++) {
         const char *f =
             argv[i].a_type == A_SYMBOL ? argv[i].a_w.w_symbol->s_name : "";
         int has_value = i + 1 < argc;
-        if (!strcmp(f, "-bands")) {
-            if (!has_value || argv[i + 1].a_type != A_FLOAT) {
-                pd_error(x, "mbcomp~: -bands needs a band count (1 to %d)",
-                         MAXBANDS);
-                continue;
-            }
-            double v =
-                sm_check_range(x, "mbcomp~", "-bands",
-                               atom_getfloat(&argv[++i]), 1, MAXBANDS, "");
-            cr->nbands = (int)floor(v + 0.5);
-        } else if (!strcmp(f, "-sidechain"))
+        if (!strcmp(f, "-sidechain"))
             cr->sidechain = 1;
         else if (!strcmp(f, "-xover")) {
             cr->nxover = 0;
@@ -543,20 +530,6 @@ static void parse_creation(t_mbcomp_tilde *x, creation *cr, int argc,
             }
             cr->mode = argv[++i];
             cr->has_mode = 1;
-        } else if (f[0] == '-' && sm_bands_find(&mb_bands, f + 1) &&
-                   strcmp(f + 1, "bypass")) {
-            if (!has_value || (argv[i + 1].a_type == A_SYMBOL &&
-                               argv[i + 1].a_w.w_symbol->s_name[0] == '-' &&
-                               !sm_bands_find(&mb_bands, f + 1)->choices)) {
-                pd_error(x, "mbcomp~: %s flag needs a value", f + 1);
-                continue;
-            }
-            if (cr->nband_flags < 32) {
-                cr->band_flags[2 * cr->nband_flags] = &argv[i];
-                cr->band_flags[2 * cr->nband_flags + 1] = &argv[i + 1];
-                cr->nband_flags++;
-            }
-            i++;
         } else if (cr->nrest < (int)(sizeof cr->rest / sizeof *cr->rest))
             cr->rest[cr->nrest++] = argv[i];
     }
@@ -569,8 +542,11 @@ static void *mbcomp_tilde_new(t_symbol *s, int argc, t_atom *argv)
     creation cr;
     sm_report_init(&x->x_report, x, (t_method)mbcomp_tilde_tick);
     x->x_latclock = clock_new(x, (t_method)mbcomp_tilde_latency_tick);
-    parse_creation(x, &cr, argc, argv);
-    x->x_nbands = cr.nbands;
+    sm_band_flags flags;
+    x->x_nbands = 4;
+    sm_bands_creation(&mb_bands, &mb_params, x, argc, argv, &x->x_nbands,
+                      &flags);
+    parse_creation(x, &cr, flags.nrest, flags.rest);
     x->x_sidechain = cr.sidechain;
     x->x_use_key = cr.sidechain;
     sm_params_defaults(&mb_params, x);
@@ -606,15 +582,12 @@ static void *mbcomp_tilde_new(t_symbol *s, int argc, t_atom *argv)
         for (int i = 0; i < x->x_nbands - 1; i++)
             x->x_xover[i] = v[i] + 1; /* force apply_xovers to set them */
         apply_xovers(x, v, 0);
-        for (int i = 0; i < cr.nband_flags; i++)
-            sm_bands_message_all(
-                &mb_bands, x,
-                gensym(cr.band_flags[2 * i]->a_w.w_symbol->s_name + 1), 1,
-                cr.band_flags[2 * i + 1]);
+        sm_bands_creation_apply(&mb_bands, x, &flags);
         if (cr.has_mode)
             set_mode(x, &cr.mode);
         sm_mbcomp_set_use_key(&x->x_mb, x->x_use_key);
     }
+    sm_bands_creation_free(&flags);
 
     for (int c = 1; c < x->x_nch * (x->x_sidechain ? 2 : 1); c++)
         inlet_new(&x->x_obj, &x->x_obj.ob_pd, &s_signal, &s_signal);

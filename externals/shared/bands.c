@@ -197,3 +197,62 @@ void sm_bands_print(const sm_bands *b, const void *owner)
         post("%s: band %d: %s", b->classname, band + 1, line);
     }
 }
+
+/* ------------------------- creation flags ------------------------- */
+
+static int is_flag(const t_atom *a)
+{
+    return a->a_type == A_SYMBOL && a->a_w.w_symbol->s_name[0] == '-';
+}
+
+void sm_bands_creation(const sm_bands *b, const sm_params *p, void *owner,
+                       int argc, const t_atom *argv, int *nbands,
+                       sm_band_flags *f)
+{
+    f->size = argc + 1;
+    f->rest = (t_atom *)getbytes(sizeof(t_atom) * f->size);
+    f->flags = (t_atom *)getbytes(sizeof(t_atom) * f->size);
+    f->nrest = f->nflags = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *flag =
+            is_flag(&argv[i]) ? argv[i].a_w.w_symbol->s_name + 1 : NULL;
+        int has_value = i + 1 < argc && !is_flag(&argv[i + 1]);
+        const sm_band_param *q = flag ? sm_bands_find(b, flag) : NULL;
+        if (flag && !strcmp(flag, "bands")) {
+            if (!has_value || argv[i + 1].a_type != A_FLOAT) {
+                pd_error(owner, "%s: -bands needs a number of bands (1 to %d)",
+                         b->classname, b->maxbands);
+                i += has_value;
+                continue;
+            }
+            double v =
+                sm_check_range(owner, b->classname, "-bands",
+                               atom_getfloat(&argv[++i]), 1, b->maxbands, "");
+            *nbands = (int)(v + 0.5);
+        } else if (q && !sm_params_find(p, flag)) {
+            if (!has_value) {
+                pd_error(owner, "%s: -%s needs a value", b->classname, flag);
+                continue;
+            }
+            SETSYMBOL(&f->flags[f->nflags], gensym(flag));
+            f->flags[f->nflags + 1] = argv[++i];
+            f->nflags += 2;
+        } else
+            f->rest[f->nrest++] = argv[i];
+    }
+}
+
+void sm_bands_creation_apply(const sm_bands *b, void *owner,
+                             const sm_band_flags *f)
+{
+    for (int i = 0; i < f->nflags; i += 2)
+        sm_bands_message_all(b, owner, f->flags[i].a_w.w_symbol, 1,
+                             &f->flags[i + 1]);
+}
+
+void sm_bands_creation_free(sm_band_flags *f)
+{
+    freebytes(f->rest, sizeof(t_atom) * f->size);
+    freebytes(f->flags, sizeof(t_atom) * f->size);
+    f->rest = f->flags = NULL;
+}

@@ -45,6 +45,27 @@ int sm_bands_message_all(const sm_bands *b, void *owner, t_symbol *sel,
 /* The band parameter called `name`, or NULL. */
 const sm_band_param *sm_bands_find(const sm_bands *b, const char *name);
 
+/* Creation flags of a class with bands, split from the rest: `-bands N`
+ * (1..maxbands, stored in *nbands) and band parameters given as flags
+ * (`-threshold -20` sets every band) are taken here; a flag that names one
+ * of the class's global parameters `p` stays global. Everything else is
+ * copied to `rest` (for the class's own flags and sm_params_creation).
+ * The band flags are applied with sm_bands_creation_apply once the bands
+ * exist. Owns its memory until sm_bands_creation_free. */
+typedef struct sm_band_flags {
+    int nrest, nflags;
+    t_atom *rest;  /* argc atoms */
+    t_atom *flags; /* pairs: parameter name, value */
+    int size;      /* atoms allocated for each */
+} sm_band_flags;
+
+void sm_bands_creation(const sm_bands *b, const sm_params *p, void *owner,
+                       int argc, const t_atom *argv, int *nbands,
+                       sm_band_flags *f);
+void sm_bands_creation_apply(const sm_bands *b, void *owner,
+                             const sm_band_flags *f);
+void sm_bands_creation_free(sm_band_flags *f);
+
 /* Posts band 1 as `<class>: band 1 <param> <value> <unit> [<range>] <help>`
  * lines, and each other band in use as one line of its values. */
 void sm_bands_print(const sm_bands *b, const void *owner);

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-static const sm_param *find(const sm_params *p, const char *name)
+const sm_param *sm_params_find(const sm_params *p, const char *name)
 {
     for (int i = 0; i < p->count; i++)
         if (!strcmp(p->table[i].name, name))
@@ -77,7 +77,7 @@ void sm_params_defaults(const sm_params *p, void *owner)
 int sm_params_message(const sm_params *p, void *owner, t_symbol *sel, int argc,
                       const t_atom *argv)
 {
-    const sm_param *q = find(p, sel->s_name);
+    const sm_param *q = sm_params_find(p, sel->s_name);
     if (!q)
         return 0;
     if (argc < 1)
@@ -122,7 +122,7 @@ void sm_params_creation(const sm_params *p, void *owner, int *nch, int argc,
             *nch = (int)floor(v + 0.5);
             continue;
         }
-        const sm_param *q = find(p, flag);
+        const sm_param *q = sm_params_find(p, flag);
         if (!q) {
             pd_error(owner, "%s: unknown flag -%s ignored", p->classname, flag);
             continue;

@@ -46,6 +46,9 @@ int sm_params_message(const sm_params *p, void *owner, t_symbol *sel, int argc,
 void sm_params_creation(const sm_params *p, void *owner, int *nch, int argc,
                         const t_atom *argv);
 
+/* The parameter called `name`, or NULL. */
+const sm_param *sm_params_find(const sm_params *p, const char *name);
+
 /* Posts every parameter with its value, unit, range and help line. */
 void sm_params_print(const sm_params *p, const void *owner);
 
