@@ -1,8 +1,10 @@
-/* analyze~ - 1/3-octave spectrum (mid and side), tilt, centroid, stereo
- * image and per-channel levels, averaged through a BS.1770-style gate.
+/* analyze~ - 1/3-octave spectrum (mid and side), percentiles of the mid
+ * bands' short-term levels, tilt, centroid, stereo image and per-channel
+ * levels, averaged through a BS.1770-style gate.
  *
  * Glue only: the analysis lives in dsp/spectrum.c (FFT, bands, gate,
- * averages) and dsp/levels.c (rms, peak, crest, dc). The perform routine
+ * averages, with dsp/bandstats.c for the per-band level percentiles) and
+ * dsp/levels.c (rms, peak, crest, dc). The perform routine
  * feeds both and counts samples; a clock sends the readings and fills the
  * display arrays. Files are read and written in message methods. */
 #include "dsp/levels.h"
@@ -236,14 +238,34 @@ static void read_all(t_analyze_tilde *x, sm_spectrum_readings *s,
         l->rms_db[c] = l->peak_db[c] = SM_FLOOR_DB;
 }
 
+/* Percentiles of the mid bands' short-term (400 ms) levels, as reported:
+ * p10, p50, p80 and p95 (dynamic EQ and multiband rules of the smart
+ * assistant: spread P95 - P50, threshold P80). */
+#define NPCT 4
+static const double pct_q[NPCT] = {0.10, 0.50, 0.80, 0.95};
+static const char *const pct_names[NPCT] = {"p10", "p50", "p80", "p95"};
+
+/* The percentiles, limited to the display floor like the band levels. */
+static void read_percentiles(t_analyze_tilde *x, double *pct)
+{
+    if (x->x_ok)
+        sm_spectrum_percentiles(&x->x_spec, pct_q, NPCT, pct);
+    for (int i = 0; i < NPCT * NB; i++)
+        pct[i] = !x->x_ok || pct[i] < x->x_floor ? x->x_floor : pct[i];
+}
+
 static void analyze_tilde_report(t_analyze_tilde *x)
 {
     sm_spectrum_readings s;
     sm_levels_readings l;
+    double pct[NPCT * NB];
     int n = x->x_nch;
     read_all(x, &s, &l);
+    read_percentiles(x, pct);
     sm_outlet_floats(x->x_out, "spectrum", NB, s.mid_db);
     sm_outlet_floats(x->x_out, "side", NB, s.side_db);
+    for (int i = 0; i < NPCT; i++)
+        sm_outlet_floats(x->x_out, pct_names[i], NB, pct + i * NB);
     sm_outlet_floats(x->x_out, "tilt", 1, &s.tilt_db_oct);
     sm_outlet_floats(x->x_out, "centroid", 1, &s.centroid_hz);
     sm_outlet_floats(x->x_out, "correlation", 1, &s.correlation);

@@ -366,6 +366,27 @@ static int init_averages(sm_spectrum *s)
     return sm_ltas_init(&s->avg, REC_COUNT, s->npaths, group);
 }
 
+/* Short-term level windows: each band's path frames over about 400 ms (the
+ * BS.1770 momentary block, see bandstats.h). The squared Hann windows of
+ * frames a quarter of their size apart (the default hop, or closer) add up
+ * to a constant, so the mean of k frame powers weighs about k frame periods
+ * of audio evenly, with tapers as long as one frame; a path whose frame
+ * period exceeds 400 ms takes single frames. */
+static int init_stats(sm_spectrum *s)
+{
+    int window[SM_SPECTRUM_BANDS];
+    for (int b = 0; b < SM_SPECTRUM_BANDS; b++) {
+        window[b] = 1;
+        if (s->band[b].path < 0)
+            continue;
+        const sm_spectrum_path *P = &s->path[s->band[b].path];
+        double period = (double)P->hop * (1 << P->level); /* input samples */
+        double k = floor(SM_BANDSTATS_WINDOW_S * s->samplerate / period + 0.5);
+        window[b] = k < 1.0 ? 1 : (int)k;
+    }
+    return sm_bandstats_init(&s->stats, SM_SPECTRUM_BANDS, window);
+}
+
 int sm_spectrum_init(sm_spectrum *s, int nch, double samplerate, int size,
                      int hop)
 {
@@ -387,7 +408,7 @@ int sm_spectrum_init(sm_spectrum *s, int nch, double samplerate, int size,
         return -1;
     }
     fill_tables(s);
-    if (alloc_bands(s) != 0 || init_averages(s) != 0) {
+    if (alloc_bands(s) != 0 || init_averages(s) != 0 || init_stats(s) != 0) {
         sm_spectrum_free(s);
         return -1;
     }
@@ -421,6 +442,7 @@ void sm_spectrum_free(sm_spectrum *s)
     free(s->kp_hist);
     free(s->record);
     sm_ltas_free(&s->avg);
+    sm_bandstats_free(&s->stats);
     memset(s, 0, sizeof *s);
 }
 
@@ -429,6 +451,7 @@ void sm_spectrum_reset(sm_spectrum *s)
     for (int p = 0; p < s->npaths; p++)
         s->path[p].pend_count = 0; /* frames of the time before */
     sm_ltas_reset(&s->avg);
+    sm_bandstats_reset(&s->stats);
 }
 
 void sm_spectrum_clear(sm_spectrum *s)
@@ -453,6 +476,7 @@ void sm_spectrum_clear(sm_spectrum *s)
     s->frames0 = 0;
     s->first_end0 = s->size;
     sm_ltas_reset(&s->avg);
+    sm_bandstats_reset(&s->stats);
 }
 
 void sm_spectrum_set_average(sm_spectrum *s, double seconds)
@@ -574,7 +598,10 @@ static void commit(sm_spectrum *s, int p, int flush)
         sm_spectrum_pending *f = &P->pend[P->pend_head];
         if (!flush && (s->frames0 == 0 || f->centre + f->half > newest))
             break;
-        sm_ltas_add(&s->avg, p, key_energy(s, f->centre, f->half), f->record);
+        double key = key_energy(s, f->centre, f->half);
+        sm_ltas_add(&s->avg, p, key, f->record);
+        /* the mid band powers sit at 2b of the record */
+        sm_bandstats_add(&s->stats, P->band_lo, P->band_hi, f->record, 2, key);
         P->pend_head = (P->pend_head + 1) % P->pend_cap;
         P->pend_count--;
     }
@@ -782,6 +809,18 @@ void sm_spectrum_read(const sm_spectrum *s, sm_spectrum_readings *r)
     r->width_db = sm_stereo_width_db(mean[REC_EM], mean[REC_ES]);
     r->balance_db =
         sm_stereo_balance_db(mean[REC_EM], mean[REC_ES], mean[REC_EMS]);
+}
+
+void sm_spectrum_percentiles(const sm_spectrum *s, const double *q, int nq,
+                             double *out_db)
+{
+    if (!s->record) {
+        for (int i = 0; i < nq * SM_SPECTRUM_BANDS; i++)
+            out_db[i] = SM_FLOOR_DB;
+        return;
+    }
+    sm_bandstats_read(&s->stats, s->gate, sm_ltas_threshold(&s->avg), q, nq,
+                      out_db);
 }
 
 int sm_spectrum_band_decimation(const sm_spectrum *s, int b)

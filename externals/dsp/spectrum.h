@@ -58,6 +58,15 @@
  * than 10 LU under the (gated) mean of the averaging window do not count; a
  * frame that straddles a drop into silence counts for what it holds.
  *
+ * Level distributions (bandstats.h): each mid band's short-term level, the
+ * mean of its path's frame powers over the frames that span about 400 ms
+ * (round(0.4 s / frame period), at least one frame: a slow path whose own
+ * frames are longer than that uses them as they are), is counted once per
+ * frame of its path, keyed and gated like the averages (the key of the
+ * window's middle frame, the averages' relative threshold), since reset or
+ * clear; `average` does not apply to them. sm_spectrum_percentiles reads
+ * them on the same dB scale as the band levels.
+ *
  * Real time: everything is allocated in init; process never allocates,
  * locks or prints, and runs the FFTs at hop boundaries. Non-finite input
  * samples count as silence.
@@ -65,6 +74,7 @@
 #ifndef SM_SPECTRUM_H
 #define SM_SPECTRUM_H
 
+#include "bandstats.h"
 #include "ltas.h"
 
 #define SM_SPECTRUM_BANDS 31
@@ -154,6 +164,7 @@ typedef struct sm_spectrum {
     long long first_end0; /* input sample at which frame 0 ended */
     double *record;       /* the frame being measured */
     sm_ltas avg;
+    sm_bandstats stats; /* short-term level distributions of the mid bands */
 } sm_spectrum;
 
 /* Centre frequency of band b (0..30): exact, and nominal (the label). */
@@ -185,6 +196,14 @@ void sm_spectrum_process(sm_spectrum *s, const float *const *in, int n);
 /* Reads the averages (not from the audio thread while it may run process;
  * costs about 40k additions). */
 void sm_spectrum_read(const sm_spectrum *s, sm_spectrum_readings *r);
+
+/* Percentiles q[i] (0..1) of each mid band's short-term levels in dB, on
+ * the scale of mid_db, gated as the averages are (gate on or off):
+ * out_db[i * SM_SPECTRUM_BANDS + b]. Bands without levels (above Nyquist,
+ * or nothing counted yet) read SM_FLOOR_DB. Same thread rule as read;
+ * costs about 31 x 641 x (nq + 2) operations. */
+void sm_spectrum_percentiles(const sm_spectrum *s, const double *q, int nq,
+                             double *out_db);
 
 /* How the path that measures band b reads the signal: its decimation (0:
  * the band lies above Nyquist), FFT size and bin spacing in Hz. */

@@ -212,6 +212,86 @@ def test_size_and_hop():
     assert "analyze~: inlets 2~, outlets 0~ + info" in res.lines
 
 
+# ------------------------------------------------------------- level percentiles
+
+def switching_tone(a_hi, hi_s, a_lo, lo_s, secs, freq=1000.0, sr=SR):
+    """A freq sine at amplitude a_hi for hi_s seconds, then a_lo for lo_s,
+    repeated, with 10 ms raised-cosine changes (nothing splashes out of its
+    band). Returns the signal and its amplitude envelope."""
+    t = np.arange(int(secs * sr)) / sr
+    ph = np.mod(t, hi_s + lo_s)
+    ramp = 0.01
+    u = np.where(ph < hi_s, 1.0, 0.0)
+    up = ph < ramp
+    u[up] = 0.5 - 0.5 * np.cos(np.pi * ph[up] / ramp)
+    down = (ph >= hi_s) & (ph < hi_s + ramp)
+    u[down] = 0.5 + 0.5 * np.cos(np.pi * (ph[down] - hi_s) / ramp)
+    env = a_lo + (a_hi - a_lo) * u
+    return env * np.sin(2 * np.pi * freq * t), env
+
+
+def short_term_db(x, start_s, end_s, sr=SR, hop=1024):
+    """numpy reference: mean square over 400 ms windows centred every hop
+    samples from start_s to end_s, in dB (all of a 1 kHz tone lies in its
+    band, so this is its band's short-term level)."""
+    c = np.cumsum(np.concatenate([[0.0], x.astype(float) ** 2]))
+    half = int(0.2 * sr)
+    centres = np.arange(int(start_s * sr), int(end_s * sr) - half, hop)
+    centres = centres[centres >= half]
+    return 10 * np.log10((c[centres + half] - c[centres - half]) / (2 * half))
+
+
+def test_band_percentiles():
+    """p10 p50 p80 p95: percentiles of each mid band's 400 ms level, on the
+    spectrum's dB scale. A steady sine reads one level at every percentile,
+    the spectrum's (within the 0.25 dB histogram bins); a 1 kHz tone 2 s at
+    A, 2 s 12 dB lower: p10 the low level, p80 and p95 the high one, p50
+    the median of numpy's 400 ms levels (the mean power (h + l)/2 by the
+    symmetry of the halves); 40 dB lower instead: the gate keeps the quiet
+    part out, `gate 0` lets it in. Bands under `floor` read it."""
+    x = sine(1000, 0.1, 4) + sine(25, 0.2, 4)
+    res = analyse([x, x], flags="-floor -90", at=[(1500, "reset")],
+                  name="pct-steady")
+    mid = last(res, "spectrum")
+    pct = {k: last(res, k) for k in ("p10", "p50", "p80", "p95")}
+    assert all(len(v) == 31 for v in pct.values()), pct
+    sels = [w[0] for w in res.printed("OUT") if w]
+    assert sels[:6] == ["spectrum", "side", "p10", "p50", "p80", "p95"], sels
+    for b, a in ((17, 0.1), (1, 0.2)):
+        for k, v in pct.items():
+            near(v[b], 20 * np.log10(a) + SINE_DB, 0.3, "%s of a sine" % k)
+            near(v[b], mid[b], 0.3, "%s vs the spectrum" % k)
+    # bands under the display floor read it, as in the spectrum
+    empty = [b for b in range(31) if mid[b] == -90]
+    assert len(empty) > 10, mid
+    assert all(pct[k][b] == -90 for k in pct for b in empty), pct
+    # switching tone: reset after 9 s of warm-up (mid-plateau), 40 s counted
+    hi, lo = 0.3, 0.3 * 10 ** (-12 / 20)
+    x, _ = switching_tone(hi, 2.0, lo, 2.0, 9.0 + 40.0)
+    res = analyse([x, x], at=[(9000, "reset")], name="pct-switch")
+    ref = short_term_db(x, 9.0 + 0.2, 49.0 - 0.45)
+    want = {k: np.percentile(ref, q) for k, q in
+            (("p10", 10), ("p50", 50), ("p80", 80), ("p95", 95))}
+    got = {k: last(res, k)[17] for k in want}
+    h_db, l_db = 20 * np.log10(hi) + SINE_DB, 20 * np.log10(lo) + SINE_DB
+    near(want["p10"], l_db, 0.01, "numpy p10 (plateau)")  # the reference
+    near(want["p95"], h_db, 0.01, "numpy p95 (plateau)")
+    near(want["p50"], 10 * np.log10((10 ** (h_db / 10) + 10 ** (l_db / 10)) / 2),
+         0.6, "numpy median vs the mean power")
+    for k in ("p10", "p80", "p95"):
+        near(got[k], want[k], 0.3, "switching tone " + k)
+    near(got["p50"], want["p50"], 0.6, "switching tone p50")
+    assert l_db + 1 < got["p50"] < h_db - 1, got
+    # a quiet part 40 dB down is under the relative gate
+    lo = 0.3 * 10 ** (-40 / 20)
+    x, _ = switching_tone(hi, 3.0, lo, 1.0, 24.0)
+    res = analyse([x, x], end=("bang", "gate 0", "bang"), name="pct-gate")
+    gated, ungated = res.reports("OUT", "p10")[-2:]
+    l_db = 20 * np.log10(lo) + SINE_DB
+    assert gated[17] > h_db - 11.5, "gated p10 %.2f: quiet part in" % gated[17]
+    near(ungated[17], l_db, 0.3, "ungated p10: the quiet part")
+
+
 # ------------------------------------------------------------- arrays, files
 
 def patch_with_arrays(wav, obj, msgs_at_end, tables=("mid", "side")):
