@@ -448,8 +448,12 @@ void sm_spectrum_free(sm_spectrum *s)
 
 void sm_spectrum_reset(sm_spectrum *s)
 {
-    for (int p = 0; p < s->npaths; p++)
-        s->path[p].pend_count = 0; /* frames of the time before */
+    /* frames of the time before: those waiting, and those still to come
+     * whose window reaches back before now */
+    for (int p = 0; p < s->npaths; p++) {
+        s->path[p].pend_count = 0;
+        s->path[p].reset_count = s->path[p].count;
+    }
     sm_ltas_reset(&s->avg);
     sm_bandstats_reset(&s->stats);
 }
@@ -467,6 +471,7 @@ void sm_spectrum_clear(sm_spectrum *s)
         }
         P->pos = 0;
         P->count = 0;
+        P->reset_count = 0;
         P->pend_head = P->pend_count = 0;
         /* stagger the paths' frames over the full-rate hop */
         long offset = (long)p * s->hop / s->npaths; /* input samples */
@@ -673,7 +678,8 @@ static void frame(sm_spectrum *s, int p)
     /* centre of this frame in input samples: path sample i stands for input
      * time d i - (d - 1) (each decimator stage delays by 2 of its inputs) */
     double d = (double)(1 << P->level);
-    queue(s, p, d * ((double)P->count - 0.5 * P->size) - (d - 1.0));
+    if (P->reset_count == 0 || P->count - P->size >= P->reset_count)
+        queue(s, p, d * ((double)P->count - 0.5 * P->size) - (d - 1.0));
     if (full) /* a new full-rate frame may complete any path's keys */
         for (int q = 0; q < s->npaths; q++)
             commit(s, q, 0);

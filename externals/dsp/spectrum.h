@@ -118,6 +118,7 @@ typedef struct sm_spectrum_path {
     int pos;                   /* next write position */
     int countdown;             /* samples until the next frame */
     long long count;           /* samples received since clear */
+    long long reset_count;     /* count at the last reset (0: none) */
     double half;               /* half-span of the gate key, input samples */
     sm_spectrum_pending *pend; /* FIFO of pend_cap */
     double *pend_store;        /* pend_cap records */

@@ -397,3 +397,17 @@ def test_write_and_read_a_curve():
         errs = [ln for ln in r.lines if ln.startswith("error:")]
         assert len(errs) == 1 and word in errs[0], errs
     os.unlink(path)
+
+
+def test_reset_forgets_frames_reaching_back_before_it():
+    """After `reset`, no frame whose window holds earlier audio counts: a
+    loud 1 kHz sine before the reset leaves nothing in the 1 kHz band (nor
+    in its percentiles) when only a quiet 200 Hz sine follows."""
+    loud = sine(1000, 0.5, 10)
+    quiet = sine(200, 0.02, 10)
+    res = analyse([np.concatenate([loud, quiet])], at=[(10000, "reset")],
+                  name="reset")
+    spec, p95 = last(res, "spectrum"), last(res, "p95")
+    b1k, b200 = CENTRE.index(1000), 10
+    assert spec[b1k] < -140 and p95[b1k] < -140, (spec[b1k], p95[b1k])
+    near(spec[b200], 20 * np.log10(0.02) + SINE_DB, 0.1, "200 Hz band")
