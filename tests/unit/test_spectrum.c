@@ -778,14 +778,20 @@ START_TEST(test_reset_and_clear)
     sm_spectrum s;
     ck_assert_int_eq(sm_spectrum_init(&s, 2, fs, 4096, 0), 0);
     float *ch[2] = {x, x};
-    feed(&s, ch, n, 64);
+    long first = n - (long)(0.5 * fs);
+    feed(&s, ch, first, 64);
     sm_spectrum_readings r;
     sm_spectrum_reset(&s);
     sm_spectrum_read(&s, &r);
     ck_assert(r.frames == 0.0 && r.mid_db[17] == SM_FLOOR_DB);
-    /* after reset the audio history stays: frames follow at the next hop */
-    feed(&s, ch, 2048, 64);
-    feed(&s, ch, (long)(0.3 * fs), 64);
+    /* frames reaching back before the reset do not count: none within one
+     * window (plus the key's 0.2 s), then the sine goes on being measured */
+    float *rest[2] = {x + first, x + first};
+    feed(&s, rest, 4096 - 64, 64);
+    sm_spectrum_read(&s, &r);
+    ck_assert(r.frames == 0.0);
+    rest[0] = rest[1] = x + first + 4096 - 64;
+    feed(&s, rest, n - first - (4096 - 64), 64);
     sm_spectrum_read(&s, &r);
     ck_assert(r.frames > 0.0);
     NEAR(r.mid_db[17], sine_db(0.1), 0.05, "after reset");
