@@ -10,6 +10,7 @@
 #define ANNEX_RING 64            /* delays the BS.1770 sidechain reading */
 #define FADE_MS 10.0             /* lookahead changes fade out and in */
 #define OVER_TOLERANCE 1.000001f /* float rounding, 0.00001 dB */
+#define RED_ONE 4294967296.0f    /* fixed-point unit of the averages */
 /* The sidechain aims 0.044 dB under the ceiling. Gain changes spread the
  * spectrum a little, and the 8x sidechain reads content near fs/2 slightly
  * low: on bright, noisy material (noise high-passed at 6 kHz) the output's
@@ -72,8 +73,8 @@ int sm_limiter_init(sm_limiter *l, int nch, double sr)
     for (int c = 0; ok && c < nch; c++) {
         sm_limiter_chan *ch = &l->ch[c];
         ch->delay = calloc(ring, sizeof(float));
-        ch->box1 = calloc(l->box_max, sizeof(float));
-        ch->box2 = calloc(l->box_max, sizeof(float));
+        ch->box1 = calloc(l->box_max, sizeof(int64_t));
+        ch->box2 = calloc(l->box_max, sizeof(int64_t));
         ch->annex_ring = calloc(ANNEX_RING, sizeof(float));
         ok = ch->delay && ch->box1 && ch->box2 && ch->annex_ring &&
              sm_minhold_init(&ch->hold, maxhold) == 0;
@@ -118,11 +119,10 @@ void sm_limiter_clear(sm_limiter *l)
     for (int c = 0; c < l->nch; c++) {
         sm_limiter_chan *ch = &l->ch[c];
         memset(ch->delay, 0, sizeof(float) * (l->delay_mask + 1));
-        memset(ch->box1, 0, sizeof(float) * l->box_max);
-        memset(ch->box2, 0, sizeof(float) * l->box_max);
+        memset(ch->box1, 0, sizeof(int64_t) * l->box_max);
+        memset(ch->box2, 0, sizeof(int64_t) * l->box_max);
         memset(ch->annex_ring, 0, sizeof(float) * ANNEX_RING);
-        ch->sum1 = ch->sum2 = 0.0;
-        ch->nonzero1 = ch->nonzero2 = 0;
+        ch->sum1 = ch->sum2 = 0;
         ch->reduction = 0.0f;
         sm_minhold_reset(&ch->hold);
     }
@@ -244,22 +244,6 @@ static float release_coef(sm_limiter *l)
     return l->rel;
 }
 
-/* Pushes x into a moving average ring; returns the new mean. Exact 0 when
- * every entry is 0, so that no rounding residue survives a release. */
-static inline float average(float *ring, int len, int pos, double *sum,
-                            int *nonzero, float x)
-{
-    float old = ring[pos];
-    ring[pos] = x;
-    *nonzero += (x != 0.0f) - (old != 0.0f);
-    if (*nonzero == 0) {
-        *sum = 0.0;
-        return 0.0f;
-    }
-    *sum += (double)x - old;
-    return (float)(*sum / len);
-}
-
 /* With full link every channel has the same levels and, once their hold
  * windows have filled with them, the same gains: then only channel 0's
  * gain state runs. When the link drops below 100 %, the other channels
@@ -271,12 +255,10 @@ static void share_state(sm_limiter *l)
         sm_limiter_chan *dst = &l->ch[c];
         sm_minhold_copy(&dst->hold, &src->hold);
         dst->reduction = src->reduction;
-        memcpy(dst->box1, src->box1, sizeof(float) * l->box_max);
-        memcpy(dst->box2, src->box2, sizeof(float) * l->box_max);
+        memcpy(dst->box1, src->box1, sizeof(int64_t) * l->box_max);
+        memcpy(dst->box2, src->box2, sizeof(int64_t) * l->box_max);
         dst->sum1 = src->sum1;
         dst->sum2 = src->sum2;
-        dst->nonzero1 = src->nonzero1;
-        dst->nonzero2 = src->nonzero2;
     }
 }
 
@@ -285,7 +267,7 @@ static void share_state(sm_limiter *l)
 static int idle(const sm_limiter_chan *ch, const float *level, const float *top,
                 int k)
 {
-    if (ch->reduction != 0.0f || ch->nonzero1 || ch->nonzero2 ||
+    if (ch->reduction != 0.0f || ch->sum1 || ch->sum2 ||
         sm_minhold_min(&ch->hold) < 1.0f)
         return 0;
     for (int i = 0; i < k; i++)
@@ -294,34 +276,54 @@ static int idle(const sm_limiter_chan *ch, const float *level, const float *top,
     return 1;
 }
 
-/* Gain for one channel's steps i = 0..k-1 from its sidechain levels. */
+/* Gain for one channel's steps i = 0..k-1 from its sidechain levels. The
+ * state lives in locals during the loop (the rings could alias it), so that
+ * each step's dependency chains stay short. */
 static void gains(sm_limiter *l, sm_limiter_chan *ch, const float *level,
                   const float *top, float rel, float *gain, int k)
 {
-    int p1 = l->box_pos1, p2 = l->box_pos2;
+    int p1 = l->box_pos1, p2 = l->box_pos2, len1 = l->len1, len2 = l->len2;
     if (idle(ch, level, top, k)) {
         sm_minhold_push_ones(&ch->hold, k);
         for (int i = 0; i < k; i++)
             gain[i] = 1.0f;
         return;
     }
+    float req[CHUNK], e[CHUNK];
     for (int i = 0; i < k; i++) {
-        float req = level[i] > top[i] ? top[i] / level[i] : 1.0f;
-        float e = 1.0f - sm_minhold_push(&ch->hold, req);
+        float q = level[i] > top[i] ? top[i] / level[i] : 1.0f;
+        /* tiny reductions are none: the release below then lands on
+         * exactly 0 (exact output again) rather than decaying forever */
+        req[i] = q > 1.0f - 1e-7f ? 1.0f : q;
+    }
+    sm_minhold_push_block(&ch->hold, req, e, k);
+    int64_t *box1 = ch->box1, *box2 = ch->box2, sum1 = ch->sum1,
+            sum2 = ch->sum2;
+    float red = ch->reduction, a = 1.0f - rel;
+    double scale = 1.0 / ((double)RED_ONE * len1 * len2);
+    for (int i = 0; i < k; i++) {
         /* the release runs on the reduction 1 - r, which floats resolve
          * finely near 0: on r itself the recursion would stall 0.0006 dB
-         * short of unity gain */
-        float red = ch->reduction;
-        red = e >= red ? e : e + (red - e) * rel;
-        if (red < 1e-7f) /* land on exactly 0: exact output again */
-            red = 0.0f;
-        ch->reduction = red;
-        float a = average(ch->box1, l->len1, p1, &ch->sum1, &ch->nonzero1, red);
-        float b = average(ch->box2, l->len2, p2, &ch->sum2, &ch->nonzero2, a);
-        p1 = p1 + 1 == l->len1 ? 0 : p1 + 1;
-        p2 = p2 + 1 == l->len2 ? 0 : p2 + 1;
-        gain[i] = 1.0f - b;
+         * short of unity gain. A deeper reduction is taken at once. */
+        float r = 1.0f - e[i], fall = rel * red + a * r;
+        red = r > fall ? r : fall;
+        int64_t q = (int64_t)(red * RED_ONE);
+        sum1 += q - box1[p1];
+        box1[p1] = q;
+        sum2 += sum1 - box2[p2];
+        box2[p2] = sum1;
+        gain[i] = 1.0f - (float)((double)sum2 * scale);
+        p1 = p1 + 1 == len1 ? 0 : p1 + 1;
+        p2 = p2 + 1 == len2 ? 0 : p2 + 1;
     }
+    /* A released reduction lands on exactly 0 (exact output again, and no
+     * denormals), checked where the stream's CHUNK grid ends a block, so
+     * that Pd's block size does not change the result. */
+    if (l->phase + k == CHUNK && red < 1e-7f)
+        red = 0.0f;
+    ch->reduction = red;
+    ch->sum1 = sum1;
+    ch->sum2 = sum2;
 }
 
 static inline uint32_t next_random(uint32_t *s)
@@ -368,10 +370,59 @@ static void combine_bs1770(sm_limiter *l, const float *const *xd,
     l->annex_pos = (pos + k) & mask;
 }
 
+/* Smallest of n positive floats, on their bit patterns (which order like
+ * the values, and vectorise without -ffast-math). */
+static float min_positive(const float *x, int n, float start)
+{
+    int32_t m;
+    memcpy(&m, &start, sizeof m);
+    for (int i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        m = u < m ? u : m;
+    }
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
+/* Largest |x| of n floats (NaN-free), on the bit patterns likewise. */
+static float max_abs(const float *x, int n, float start)
+{
+    int32_t m;
+    memcpy(&m, &start, sizeof m);
+    for (int i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffff;
+        m = u > m ? u : m;
+    }
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
+/* k values into / out of a ring at pos (masked), in at most two pieces. */
+static void ring_put(float *ring, int mask, int pos, const float *src, int k)
+{
+    pos &= mask;
+    int first = mask + 1 - pos < k ? mask + 1 - pos : k;
+    memcpy(ring + pos, src, sizeof(float) * first);
+    memcpy(ring, src + first, sizeof(float) * (k - first));
+}
+
+static void ring_get(const float *ring, int mask, int pos, float *dst, int k)
+{
+    pos &= mask;
+    int first = mask + 1 - pos < k ? mask + 1 - pos : k;
+    memcpy(dst, ring + pos, sizeof(float) * first);
+    memcpy(dst + first, ring, sizeof(float) * (k - first));
+}
+
 static void process_chunk(sm_limiter *l, const float *const *in,
                           float *const *out, int k)
 {
-    float drv[CHUNK], top[CHUNK], wet[CHUNK], mute[CHUNK];
+    float drv[CHUNK], top[CHUNK], wet[CHUNK], mute[CHUNK], limit[CHUNK];
     float xd[SM_LIMITER_MAXCH][CHUNK], env[SM_LIMITER_MAXCH][CHUNK];
     float gain[SM_LIMITER_MAXCH][CHUNK];
     const float *xdp[SM_LIMITER_MAXCH] = {0};
@@ -381,36 +432,52 @@ static void process_chunk(sm_limiter *l, const float *const *in,
     float margin =
         AIM *
         (l->dither_bits ? 1.0f - 2.0f / (1 << (l->dither_bits - 1)) : 1.0f);
+    /* steady: nothing glides, no bypass and no fade; every parameter is
+     * then constant over the chunk (the same values the ramps would give) */
+    int steady = !sm_ramp_active(&l->drive) && !sm_ramp_active(&l->ceiling) &&
+                 !sm_ramp_active(&l->wet) && !sm_ramp_active(&l->mute) &&
+                 l->wet.value == 1.0f && l->mute.value == 1.0f;
 
-    for (int i = 0; i < k; i++) {
-        drv[i] = sm_ramp_next(&l->drive);
-        top[i] = sm_ramp_next(&l->ceiling) * margin;
-        wet[i] = sm_ramp_next(&l->wet);
-        float m = sm_ramp_next(&l->mute);
-        mute[i] = m * m * (3.0f - 2.0f * m); /* smooth fade: no corners */
-    }
+    if (steady) {
+        float d = l->drive.value, t = l->ceiling.value * margin;
+        float cl = t / margin;
+        for (int i = 0; i < k; i++) {
+            drv[i] = d;
+            top[i] = t;
+            limit[i] = cl;
+        }
+    } else
+        for (int i = 0; i < k; i++) {
+            drv[i] = sm_ramp_next(&l->drive);
+            top[i] = sm_ramp_next(&l->ceiling) * margin;
+            limit[i] = top[i] / margin; /* the ceiling itself */
+            wet[i] = sm_ramp_next(&l->wet);
+            float m = sm_ramp_next(&l->mute);
+            mute[i] = m * m * (3.0f - 2.0f * m); /* smooth fade: no corners */
+        }
     for (int c = 0; c < nch; c++) {
         for (int i = 0; i < k; i++)
             xd[c][i] = sm_sanitize(in[c][i]) * drv[i];
         xdp[c] = xd[c];
         envp[c] = env[c];
     }
-    float lowest = 3.4e38f;
-    for (int i = 0; i < k; i++)
-        lowest = top[i] < lowest ? top[i] : lowest;
+    float lowest = min_positive(top, k, 3.4e38f);
     sm_truepeak_envelope_above(&l->detector, xdp, envp, k, lowest);
     combine_bs1770(l, xdp, env, k, lowest);
 
     /* link: each channel sees at least `link` times the loudest one */
-    if (nch > 1 && l->link > 0.0f)
-        for (int i = 0; i < k; i++) {
-            float m = 0.0f;
-            for (int c = 0; c < nch; c++)
-                m = env[c][i] > m ? env[c][i] : m;
-            m *= l->link;
-            for (int c = 0; c < nch; c++)
-                env[c][i] = env[c][i] > m ? env[c][i] : m;
-        }
+    if (nch > 1 && l->link > 0.0f) {
+        float m[CHUNK], link = l->link;
+        memcpy(m, env[0], sizeof(float) * k);
+        for (int c = 1; c < nch; c++)
+            for (int i = 0; i < k; i++)
+                m[i] = env[c][i] > m[i] ? env[c][i] : m[i];
+        for (int i = 0; i < k; i++)
+            m[i] *= link;
+        for (int c = 0; c < nch; c++)
+            for (int i = 0; i < k; i++)
+                env[c][i] = env[c][i] > m[i] ? env[c][i] : m[i];
+    }
 
     float rel = release_coef(l);
     /* Channels share one gain state once they have been fully linked for
@@ -423,43 +490,53 @@ static void process_chunk(sm_limiter *l, const float *const *in,
     if (!shared && l->shared)
         share_state(l); /* the channels part ways from the same state */
     l->shared = shared;
-    for (int c = 0; c < (shared ? 1 : nch); c++)
+    int gch = shared ? 1 : nch; /* distinct gain curves */
+    for (int c = 0; c < gch; c++)
         gains(l, &l->ch[c], env[c], top, rel, gain[c], k);
-    for (int c = 1; shared && c < nch; c++)
-        memcpy(gain[c], gain[0], sizeof(float) * k);
     l->box_pos1 = (l->box_pos1 + k) % l->len1;
     l->box_pos2 = (l->box_pos2 + k) % l->len2;
 
+    /* smallest gain: reported, and drives the auto release */
+    float gmin = 1.0f;
+    for (int c = 0; c < gch; c++)
+        gmin = min_positive(gain[c], k, gmin);
+    l->min_gain = gmin < l->min_gain ? gmin : l->min_gain;
+    l->chunk_min = gmin < l->chunk_min ? gmin : l->chunk_min;
+
     int mask = l->delay_mask, w = l->write_pos, lat = l->latency;
-    float ming = l->min_gain;
     for (int c = 0; c < nch; c++) {
-        float *ring = l->ch[c].delay;
-        float undriven = 0.0f;
+        float x[CHUNK];
+        const float *g = gain[shared ? 0 : c];
+        ring_put(l->ch[c].delay, mask, w, xd[c], k);
+        ring_get(l->ch[c].delay, mask, w - lat, x, k);
+        float *o = out[c];
+        if (steady && !l->dither_bits) {
+            float t = top[0];
+            for (int i = 0; i < k; i++) {
+                float y = x[i] * g[i];
+                /* float rounding can only put y a hair above the ceiling */
+                y = y > t ? t : y;
+                o[i] = y < -t ? -t : y;
+            }
+            continue;
+        }
         for (int i = 0; i < k; i++) {
-            int wp = (w + i) & mask;
-            ring[wp] = xd[c][i];
-            float x = ring[(wp - lat) & mask];
-            float g = gain[c][i];
-            ming = g < ming ? g : ming;
-            float y = x * g;
-            /* float rounding can only put y a hair above the ceiling */
+            float y = x[i] * g[i];
             y = y > top[i] ? top[i] : (y < -top[i] ? -top[i] : y);
             if (l->dither_bits)
                 y = dither(l, y, top[i] / margin);
-            if (wet[i] < 1.0f) { /* bypass: the input itself, same delay */
-                undriven = drv[i] > 0.0f ? x / drv[i] : 0.0f;
-                y = wet[i] * y + (1.0f - wet[i]) * undriven;
+            if (!steady) {
+                if (wet[i] < 1.0f) { /* bypass: the input, same delay */
+                    float undriven = drv[i] > 0.0f ? x[i] / drv[i] : 0.0f;
+                    y = wet[i] * y + (1.0f - wet[i]) * undriven;
+                }
+                y *= mute[i];
             }
-            out[c][i] = y * mute[i];
+            o[i] = y;
         }
     }
     l->write_pos = (w + k) & mask;
     l->phase = (l->phase + k) % CHUNK;
-    for (int c = 0; c < nch; c++)
-        for (int i = 0; i < k; i++)
-            l->chunk_min =
-                gain[c][i] < l->chunk_min ? gain[c][i] : l->chunk_min;
-    l->min_gain = ming;
 
     /* self-check with a BS.1770 4x meter (only while limiting fully) */
     float check[SM_LIMITER_MAXCH][CHUNK];
@@ -472,12 +549,21 @@ static void process_chunk(sm_limiter *l, const float *const *in,
      * glides, judge it against the higher of the two ends. The meter reads
      * the output about 6 steps late. */
     int back = 6, span = l->lookahead + 1;
-    for (int i = 0; i < k; i++)
-        l->ceil_ring[(w + i) & mask] = top[i] / margin;
+    ring_put(l->ceil_ring, mask, w, limit, k);
+    /* Every step is judged against at least the lowest ceiling of the
+     * steps `back` earlier: when no reading exceeds that, there is no over
+     * to count. */
+    float loud = 0.0f;
+    for (int c = 0; c < nch; c++)
+        loud = max_abs(check[c], k, loud);
+    float past[CHUNK];
+    ring_get(l->ceil_ring, mask, w - back, past, k);
+    if (loud <= min_positive(past, k, 3.4e38f) * OVER_TOLERANCE)
+        return;
     for (int i = 0; i < k; i++) {
-        if (wet[i] != 1.0f)
+        if (!steady && wet[i] != 1.0f)
             continue;
-        float c0 = l->ceil_ring[(w + i - back) & mask];
+        float c0 = past[i];
         float c1 = l->ceil_ring[(w + i - back - span) & mask];
         float ceiling = c0 > c1 ? c0 : c1;
         for (int c = 0; c < nch; c++)

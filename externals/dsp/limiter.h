@@ -35,11 +35,14 @@
 typedef struct sm_limiter_chan {
     float *delay; /* ring of driven input, size delay_mask + 1 */
     sm_minhold hold;
-    float reduction;    /* 1 - r[n]: gain reduction after the release */
-    float *box1, *box2; /* rings of the two moving averages */
-    float *annex_ring;  /* BS.1770 sidechain readings, delayed */
-    double sum1, sum2;
-    int nonzero1, nonzero2; /* entries != 0, to land exactly on 0 */
+    float reduction; /* 1 - r[n]: gain reduction after the release */
+    /* The two moving averages run on the reduction in fixed point (units
+     * of 2^-32): exact integer sums never drift, and are 0 exactly when
+     * every entry is, so the gain lands on exactly 1. box1 holds the
+     * reductions, box2 the first sums; sum2 / (len1 len2) is the result. */
+    int64_t *box1, *box2;
+    int64_t sum1, sum2;
+    float *annex_ring; /* BS.1770 sidechain readings, delayed */
 } sm_limiter_chan;
 
 typedef struct sm_limiter {

@@ -9,16 +9,12 @@ int sm_minhold_init(sm_minhold *h, int maxlen)
     memset(h, 0, sizeof *h);
     if (maxlen < 1)
         return -1;
-    int cap = 1;
-    while (cap < maxlen + 1)
-        cap <<= 1;
-    h->val = malloc(sizeof(float) * cap);
-    h->when = malloc(sizeof(long) * cap);
-    if (!h->val || !h->when) {
+    h->cur = malloc(sizeof(float) * maxlen);
+    h->suf = malloc(sizeof(float) * (maxlen + 1));
+    if (!h->cur || !h->suf) {
         sm_minhold_free(h);
         return -1;
     }
-    h->cap = cap;
     h->maxlen = maxlen;
     sm_minhold_set_length(h, maxlen);
     return 0;
@@ -26,8 +22,8 @@ int sm_minhold_init(sm_minhold *h, int maxlen)
 
 void sm_minhold_free(sm_minhold *h)
 {
-    free(h->val);
-    free(h->when);
+    free(h->cur);
+    free(h->suf);
     memset(h, 0, sizeof *h);
 }
 
@@ -39,18 +35,58 @@ void sm_minhold_set_length(sm_minhold *h, int len)
 
 void sm_minhold_reset(sm_minhold *h)
 {
-    h->head = h->count = 0;
-    h->index = 0;
+    for (int j = 0; j <= h->len; j++)
+        h->suf[j] = FLT_MAX;
+    h->prefix = FLT_MAX;
+    h->fill = 0;
+}
+
+void sm_minhold_close_block(sm_minhold *h)
+{
+    float m = FLT_MAX;
+    for (int j = h->len - 1; j >= 0; j--) {
+        m = h->cur[j] < m ? h->cur[j] : m;
+        h->suf[j] = m;
+    }
+    h->prefix = FLT_MAX;
+    h->fill = 0;
+}
+
+void sm_minhold_push_ones(sm_minhold *h, int k)
+{
+    for (int i = 0; i < k; i++)
+        sm_minhold_push(h, 1.0f);
+}
+
+void sm_minhold_push_block(sm_minhold *h, const float *v, float *out, int k)
+{
+    int i = 0;
+    while (i < k) {
+        /* up to the end of the block, in locals */
+        int f = h->fill, n = h->len - f < k - i ? h->len - f : k - i;
+        float p = h->prefix, *cur = h->cur + f;
+        const float *suf = h->suf + f + 1;
+        for (int j = 0; j < n; j++) {
+            float x = v[i + j];
+            cur[j] = x;
+            p = x < p ? x : p;
+            out[i + j] = suf[j] < p ? suf[j] : p;
+        }
+        h->prefix = p;
+        h->fill = f + n;
+        i += n;
+        if (h->fill == h->len)
+            sm_minhold_close_block(h);
+    }
 }
 
 void sm_minhold_copy(sm_minhold *dst, const sm_minhold *src)
 {
-    if (dst->cap != src->cap)
+    if (dst->maxlen != src->maxlen)
         return;
-    memcpy(dst->val, src->val, sizeof(float) * src->cap);
-    memcpy(dst->when, src->when, sizeof(long) * src->cap);
-    dst->head = src->head;
-    dst->count = src->count;
-    dst->index = src->index;
+    memcpy(dst->cur, src->cur, sizeof(float) * src->maxlen);
+    memcpy(dst->suf, src->suf, sizeof(float) * (src->maxlen + 1));
+    dst->prefix = src->prefix;
+    dst->fill = src->fill;
     dst->len = src->len;
 }

@@ -1,5 +1,11 @@
 /* minhold.h - running minimum over a sliding window of the last `len`
- * values, O(1) amortised per value (a monotonic deque; Lemire 2006).
+ * values, with a constant, branch-light cost per value (the van Herk /
+ * Gil-Werman scheme: the stream is cut into blocks of `len` values; the
+ * window ending in the current block is the minimum of the current block's
+ * running prefix minimum and the suffix minimum of the previous block from
+ * the same position on, computed once per block). About 3 operations per
+ * value, without the data-dependent branches of a monotonic deque. Values
+ * must be below FLT_MAX (the limiter's are gains, at most 1).
  *
  * Usage:
  *   sm_minhold h;
@@ -10,12 +16,14 @@
 #ifndef SM_MINHOLD_H
 #define SM_MINHOLD_H
 
+#include <float.h>
+
 typedef struct sm_minhold {
-    float *val; /* deque of candidate values, increasing from head */
-    long *when; /* their push index */
-    int cap;    /* deque capacity (power of two) */
-    int head, count;
-    long index; /* number of values pushed */
+    float *cur;   /* values of the current block so far */
+    float *suf;   /* suf[j]: min of the previous block from position j on;
+                     suf[len] = FLT_MAX */
+    float prefix; /* min of the current block so far (FLT_MAX: none) */
+    int fill;     /* values in the current block, 0..len-1 */
     int len, maxlen;
 } sm_minhold;
 
@@ -24,41 +32,32 @@ void sm_minhold_free(sm_minhold *h);
 void sm_minhold_set_length(sm_minhold *h, int len);
 void sm_minhold_reset(sm_minhold *h);
 
+/* The block is full: its suffix minima become the previous block's. */
+void sm_minhold_close_block(sm_minhold *h);
+
 static inline float sm_minhold_push(sm_minhold *h, float v)
 {
-    int mask = h->cap - 1;
-    /* drop candidates that can never be the minimum again */
-    while (h->count > 0 && h->val[(h->head + h->count - 1) & mask] >= v)
-        h->count--;
-    int tail = (h->head + h->count) & mask;
-    h->val[tail] = v;
-    h->when[tail] = h->index;
-    h->count++;
-    /* drop the head once it has left the window */
-    if (h->when[h->head] <= h->index - h->len) {
-        h->head = (h->head + 1) & mask;
-        h->count--;
-    }
-    h->index++;
-    return h->val[h->head];
+    int f = h->fill;
+    h->cur[f] = v;
+    h->prefix = v < h->prefix ? v : h->prefix;
+    float s = h->suf[f + 1], m = s < h->prefix ? s : h->prefix;
+    if (++h->fill == h->len)
+        sm_minhold_close_block(h);
+    return m;
 }
 
 /* The current minimum (1 while nothing has been pushed). */
 static inline float sm_minhold_min(const sm_minhold *h)
 {
-    return h->count ? h->val[h->head] : 1.0f;
+    float s = h->suf[h->fill], m = s < h->prefix ? s : h->prefix;
+    return m == FLT_MAX ? 1.0f : m;
 }
 
-/* Pushes k values of 1 where every value in the window is already 1: the
- * window then holds just the newest. */
-static inline void sm_minhold_push_ones(sm_minhold *h, int k)
-{
-    h->index += k;
-    h->head = 0;
-    h->count = 1;
-    h->val[0] = 1.0f;
-    h->when[0] = h->index - 1;
-}
+/* Pushes k values of 1 where every value in the window is already 1. */
+void sm_minhold_push_ones(sm_minhold *h, int k);
+
+/* Pushes v[0..k-1]; out[i] is what sm_minhold_push(h, v[i]) would return. */
+void sm_minhold_push_block(sm_minhold *h, const float *v, float *out, int k);
 
 /* Makes dst a copy of src (same maximum length). */
 void sm_minhold_copy(sm_minhold *dst, const sm_minhold *src);

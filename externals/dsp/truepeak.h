@@ -31,10 +31,12 @@ typedef struct sm_truepeak {
     int taps;         /* taps per phase, a multiple of 4 */
     float *coef;      /* taps * factor: coef[k * factor + p] weights x[n - k] in
                          phase p */
-    float *hist;      /* per channel, 2 * taps: a ring written twice, read
-                         contiguously */
+    float *hist;      /* per channel, the last `taps` input samples */
     double delay;     /* of the interpolated signal, input samples */
-    int avx2;         /* run the AVX2/FMA build of the kernel */
+    int isa;          /* kernel build: 0 plain, 1 AVX2/FMA, 2 AVX-512 */
+    int kind;         /* mirror structure of the phases (truepeak.c) */
+    int ident_tap;    /* tap of the phase that is the input itself */
+    float *sym;       /* mirror kernel coefficients */
     float gain_bound; /* largest sum of |taps| of a phase */
     float peak[SM_TRUEPEAK_MAXCH]; /* largest |x| seen since reset, linear */
 } sm_truepeak;

@@ -240,3 +240,21 @@ def test_over_counter_stays_zero_while_the_ceiling_moves():
     assert overs(res)[0] == 0, "over %s" % overs(res)
     tail = out[0][int(2.2 * 48000):int(3.0 * 48000)]
     assert db(np.max(np.abs(tail))) <= -6.0, "sample peak %.3f dBFS" % db(np.max(np.abs(tail)))
+
+
+def test_output_independent_of_block_size():
+    # the limiter works on a fixed 64-sample grid of the stream: Pd's block
+    # size (1, 64, 2048) must not change one output sample, while limiting
+    # (music +12 dB, linked and unlinked) and the ceiling holds in each
+    x = music(48000, 1.5)
+    for flags in ("-gain 12", "-gain 12 -link 0"):
+        outs = []
+        for block in (1, 64, 2048):
+            out, res = limit(x, flags, block=block)
+            check_ceiling(x, out, res, -1.0, "%s block %d" % (flags, block))
+            outs.append(out)
+        for out, block in zip(outs[1:], (64, 2048)):
+            for k in range(2):
+                n = min(len(out[k]), len(outs[0][k]))
+                assert np.array_equal(out[k][:n], outs[0][k][:n]), \
+                    "%s: block %d differs from block 1 (ch %d)" % (flags, block, k)

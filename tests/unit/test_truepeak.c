@@ -617,6 +617,92 @@ START_TEST(test_init_rejects)
 }
 END_TEST
 
+/* --------------------------------------------------------------------- */
+/* The fast kernels compute the filter their coefficients define. For each
+ * design (2x, 4x, 8x, 16x and the BS.1770 Annex 2 filter) and each kernel
+ * build this processor can run (plain, AVX2, AVX-512: tp.isa), the
+ * envelope of random blocks (1..100 samples, so that partial vectors
+ * occur) must equal, within float rounding, the definition evaluated
+ * directly in double precision: env[n] = max over phases p of
+ * |sum_k coef[k factor + p] x[n - k]|, with x = 0 before the start. The
+ * input mixes noise, a full-scale alternating run (energy at fs/2, where
+ * the mirrored phases differ most) and silence. */
+START_TEST(test_kernel_matches_definition)
+{
+    static const struct {
+        int factor, taps, bs1770;
+    } cfg[] = {{2, 24, 0}, {4, 24, 0}, {8, 56, 0}, {16, 32, 0}, {4, 12, 1}};
+    const int n = 3000;
+    float *x = malloc(sizeof(float) * n), *env = malloc(sizeof(float) * n);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(env);
+    rng_seed(777);
+    for (int i = 0; i < n; i++)
+        x[i] = (float)(i >= 1000 && i < 1200   ? (i % 2 ? 1.0 : -1.0)
+                       : i >= 2000 && i < 2300 ? 0.0
+                                               : 2.0 * rng_uniform() - 1.0);
+    for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
+        sm_truepeak probe;
+        ck_assert_int_eq(sm_truepeak_init(&probe, 1, 48000.0, cfg[k].factor,
+                                          cfg[k].taps),
+                         0);
+        int isa_max = probe.isa;
+        sm_truepeak_free(&probe);
+        for (int isa = 0; isa <= isa_max; isa++) {
+            sm_truepeak tp;
+            if (cfg[k].bs1770)
+                ck_assert_int_eq(sm_truepeak_init_bs1770(&tp, 1), 0);
+            else
+                ck_assert_int_eq(sm_truepeak_init(&tp, 1, 48000.0,
+                                                  cfg[k].factor, cfg[k].taps),
+                                 0);
+            tp.isa = isa;
+            rng_seed(31 + k);
+            for (int off = 0; off < n;) {
+                int m = 1 + (int)(rng_uniform() * 100.0);
+                if (m > n - off)
+                    m = n - off;
+                const float *in[1] = {x + off};
+                float *out[1] = {env + off};
+                sm_truepeak_envelope(&tp, in, out, m);
+                off += m;
+            }
+            int F = tp.factor, T = tp.taps;
+            double worst = 0.0;
+            for (int i = 0; i < n; i++) {
+                double want = 0.0, scale = 0.0;
+                for (int p = 0; p < F; p++) {
+                    double acc = 0.0, l1 = 0.0;
+                    for (int j = 0; j < T && j <= i; j++) {
+                        acc += (double)tp.coef[j * F + p] * x[i - j];
+                        l1 += fabs((double)tp.coef[j * F + p] * x[i - j]);
+                    }
+                    want = fabs(acc) > want ? fabs(acc) : want;
+                    scale = l1 > scale ? l1 : scale;
+                }
+                /* float sums of at most 2 T products, each of the mirrored
+                 * samples' sum or difference: well inside 1e-5 of the
+                 * sum of |terms| */
+                double err = fabs(env[i] - want);
+                ck_assert_msg(err <= 1e-5 * scale + 1e-30,
+                              "factor %d taps %d%s isa %d sample %d: %.9g, "
+                              "definition %.9g",
+                              F, T, cfg[k].bs1770 ? " (BS.1770)" : "", isa, i,
+                              env[i], want);
+                worst = err > worst ? err : worst;
+            }
+            if (verbose())
+                printf("kernel factor %d taps %d%s isa %d: largest error "
+                       "%.3g\n",
+                       F, T, cfg[k].bs1770 ? " BS.1770" : "", isa, worst);
+            sm_truepeak_free(&tp);
+        }
+    }
+    free(x);
+    free(env);
+}
+END_TEST
+
 static Suite *truepeak_suite(void)
 {
     Suite *s = suite_create("truepeak");
@@ -633,6 +719,7 @@ static Suite *truepeak_suite(void)
     tcase_add_test(tc, test_nonfinite);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_init_rejects);
+    tcase_add_test(tc, test_kernel_matches_definition);
     suite_add_tcase(s, tc);
     return s;
 }
