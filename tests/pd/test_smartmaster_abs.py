@@ -318,3 +318,24 @@ def test_reset_measures_afresh():
     learnt = distance(x, [(2000, "learn 10")], 3900)
     assert abs(learnt - alone) < 0.5, "learning %.2f dB, dark alone %.2f" % (learnt, alone)
     assert abs(mixed - alone) > 2, "the mixture %.2f dB is not distinct (%.2f)" % (mixed, alone)
+
+
+def test_reference_add_starts_the_mix_analysis_afresh():
+    """A reference (noise tilted +3 dB/oct re pink) is played, taken with
+    `reference add`, then the mix (pink noise): the tonal distance the
+    assistant reports must be that of the mix alone against the reference,
+    as numpy measures it (about 3 dB/oct over 40 Hz..16 kHz), not that of the
+    mixture of both, which is much smaller."""
+    a = tilted_noise(6.0, 3.0, 0.05, 11)
+    b = tilted_noise(6.0, 0.0, 0.05, 12)
+    x = [np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])]
+    _, res = render("smartmaster/smartmaster~", x,
+                    at=[(6000, "reference add"), (11990, "bang")], name="smab-ref")
+    d = [w for w in out_words(res, "distance")]
+    assert d, res.log[-800:]
+    got = float(d[-1][1])
+    _, la = third_octave_levels(a[0] + a[1])
+    _, lb = third_octave_levels(b[0] + b[1])
+    delta = lb - la
+    expect = np.sqrt(np.mean((delta - delta.mean()) ** 2))
+    assert abs(got - expect) < 0.15 * expect, "distance %.2f dB, mix alone %.2f dB" % (got, expect)
