@@ -263,6 +263,8 @@ static void sa_output(t_smartassist *x, const sm_assist_proposal *p, int apply)
         if (apply && ok)
             sa_out_text(x, "chain", "", msg);
     }
+    if (p->eq_at_limit)
+        sa_out_text(x, "explain", "", p->explain_eq_limit);
     /* side EQ (slots 5-6): only when a side target exists */
     for (int k = 0; k < SM_ASSIST_SIDE_SLOTS && p->side_fitted; k++) {
         const sm_assist_eq *e = &p->side[k];

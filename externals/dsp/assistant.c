@@ -506,6 +506,44 @@ static void explain_eq(const sm_assist_eq *e, const char *what_eq,
                  amount);
 }
 
+#define EQ_RERUN_LIMIT_DB 1.0 /* research notes §7.7 C3 */
+
+/* What a second pass would propose: the fit run again on the deviations
+ * the first fit leaves at amount 1 (the prediction a re-analysis of the
+ * master confirms). Much more than the dead zone is left only where the
+ * clamps stopped the first fit: the mix is then further from the target
+ * than mastering EQ should correct, and the user is told so. */
+static void explain_eq_limit(const sm_assistant *a, const sm_eqfit_problem *pb,
+                             const sm_eqfit_slot *s, sm_assist_proposal *p,
+                             double amount)
+{
+    double left[NB];
+    sm_eqfit_problem again = *pb;
+    sm_eqfit_slot r[SM_ASSIST_EQ_SLOTS];
+    sm_eqfit_apply(pb, s, SM_ASSIST_EQ_SLOTS, 1.0, left);
+    again.dev_db = left;
+    shelf_slot(&r[0], SM_ASSIST_LOWSHELF, locked(a, SM_ASSIST_LOCK_EQ1));
+    shelf_slot(&r[1], SM_ASSIST_HIGHSHELF, locked(a, SM_ASSIST_LOCK_EQ2));
+    bell_slot(&r[2], locked(a, SM_ASSIST_LOCK_EQ3));
+    bell_slot(&r[3], locked(a, SM_ASSIST_LOCK_EQ4));
+    sm_eqfit_solve(&again, r, SM_ASSIST_EQ_SLOTS);
+    p->eq_rerun_db = 0.0;
+    for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++)
+        if (r[k].active)
+            p->eq_rerun_db = fmax(p->eq_rerun_db, fabs(r[k].gain_db));
+    p->eq_at_limit = p->eq_rerun_db >= EQ_RERUN_LIMIT_DB && amount > 0;
+    p->explain_eq_limit[0] = 0;
+    if (p->eq_at_limit)
+        snprintf(p->explain_eq_limit, SM_ASSIST_TEXT,
+                 "eq: the mix is further from the target than four filters "
+                 "within %+.0f/%+.0f dB reach (distance %.1f dB -> %.1f dB "
+                 "predicted): a second pass would propose up to %.1f dB more "
+                 "- better fixed in the mix or with a target nearer to it (a "
+                 "reference)",
+                 SM_ASSIST_EQ_CUT_DB, SM_ASSIST_EQ_BOOST_DB, p->distance_db,
+                 p->predicted_distance_db, p->eq_rerun_db);
+}
+
 static void propose_eq(const sm_assistant *a, sm_assist_proposal *p)
 {
     double at[NB], dev[NB], w[NB], out[NB], full[NB];
@@ -532,6 +570,7 @@ static void propose_eq(const sm_assistant *a, sm_assist_proposal *p)
     for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++)
         explain_eq(&p->eq[k], "eq", amount, usable ? p->distance_db : -1.0,
                    p->predicted_distance_db, p->explain_eq[k]);
+    explain_eq_limit(a, &pb, s, p, amount);
 
     /* side: the linked tonal EQ acts on the side as well, at its full
      * (amount 1) fit, like the side fit itself */

@@ -148,6 +148,13 @@ typedef struct sm_assist_proposal {
     double distance_db; /* spectral RMS distance to the curve, level-free */
     double amount_eq, amount_multiband, amount_loudness; /* effective */
     char explain_eq[SM_ASSIST_EQ_SLOTS][SM_ASSIST_TEXT];
+    /* The fit run again on the spectrum it predicts (what a second pass on
+     * the master would propose): its largest gain. At 1 dB or more the mix
+     * is further from the target than the clamped filters reach, and
+     * explain_eq_limit says so; "" otherwise. */
+    double eq_rerun_db;
+    int eq_at_limit;
+    char explain_eq_limit[SM_ASSIST_TEXT];
     char explain_multiband[SM_ASSIST_TEXT];
     char explain_loudness[SM_ASSIST_TEXT];
     char explain_predicted[SM_ASSIST_TEXT];

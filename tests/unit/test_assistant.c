@@ -872,6 +872,57 @@ START_TEST(test_nonfinite_and_missing)
 }
 END_TEST
 
+START_TEST(test_beyond_reach_is_said)
+{
+    /* +-1.5 dB/oct off the curve is within the clamped filters' reach: a
+     * second pass (the first's EQ applied with the cookbook responses,
+     * measured again) proposes < 1 dB and nothing is said; +-3 dB/oct
+     * (13 dB from 40 Hz to 16 kHz) is not: the second pass proposes more,
+     * and the first said so, with the amount the second proposes (within
+     * 1 dB: the cookbook shapes differ a little from dyneq~'s, and the
+     * second fit may land on a clamp) */
+    static const double slopes[] = {1.5, -1.5, 3.0, -3.0};
+    for (int i = 0; i < 4; i++) {
+        sm_assistant a;
+        sm_assist_proposal p, p2;
+        double s[NB], s2[NB];
+        sm_assistant_init(&a);
+        tilted(s, slopes[i], -30.0);
+        measured(&a, s, -14.0, 5.0, -1.0);
+        sm_assistant_propose(&a, &p);
+        apply_eq(p.eq, SM_ASSIST_EQ_SLOTS, s, s2);
+        sm_assistant_set_spectrum(&a, s2, NB);
+        sm_assistant_propose(&a, &p2);
+        double worst = 0.0;
+        for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++)
+            worst = fmax(worst, fabs(p2.eq[k].gain_db));
+        int beyond = fabs(slopes[i]) > 2.0;
+        printf("     slope %+.1f: second pass %.2f dB, first said %.2f dB\n",
+               slopes[i], worst, p.eq_rerun_db);
+        ck_assert_msg((worst >= 1.0) == beyond, "slope %g: rerun %g dB",
+                      slopes[i], worst);
+        ck_assert_msg(p.eq_at_limit == beyond, "slope %g: at limit %d",
+                      slopes[i], p.eq_at_limit);
+        ck_assert(beyond ==
+                  (strstr(p.explain_eq_limit, "second pass") != NULL));
+        ck_assert_msg(fabs(p.eq_rerun_db - worst) < 1.0,
+                      "slope %g: said %g dB, second pass %g dB", slopes[i],
+                      p.eq_rerun_db, worst);
+    }
+    {
+        sm_assistant a;
+        sm_assist_proposal p;
+        double s[NB];
+        sm_assistant_init(&a);
+        tilted(s, 3.0, -30.0);
+        measured(&a, s, -14.0, 5.0, -1.0);
+        sm_assistant_set_amount(&a, 0.0);
+        sm_assistant_propose(&a, &p);
+        ck_assert(!p.eq_at_limit && p.explain_eq_limit[0] == 0);
+    }
+}
+END_TEST
+
 static Suite *assistant_suite(void)
 {
     Suite *s = suite_create("assistant");
@@ -890,6 +941,7 @@ static Suite *assistant_suite(void)
     tcase_add_test(tc, test_response_is_the_cookbook_shape);
     tcase_add_test(tc, test_fit_halves_the_distance);
     tcase_add_test(tc, test_rerun_proposes_almost_nothing);
+    tcase_add_test(tc, test_beyond_reach_is_said);
     tcase_add_test(tc, test_side_eq_toward_side_curve);
     tcase_add_test(tc, test_side_eq_counts_the_linked_eq);
     tcase_add_test(tc, test_references_average_and_match);
