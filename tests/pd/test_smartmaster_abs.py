@@ -339,3 +339,36 @@ def test_reference_add_starts_the_mix_analysis_afresh():
     delta = lb - la
     expect = np.sqrt(np.mean((delta - delta.mean()) ** 2))
     assert abs(got - expect) < 0.15 * expect, "distance %.2f dB, mix alone %.2f dB" % (got, expect)
+
+
+def test_apply_ramps_without_clicks():
+    """Apply mode commits with ramps: a steady 1 kHz sine through
+    smartmaster~, proposals applied 1.5 s in (EQ at its clamps, multiband,
+    width; the drive left out: 'amount loudness 0'). The output changes
+    level and colour, but a step would spread energy over the whole band:
+    above 4 kHz the 200 ms around the change must hold less than -80 dB of
+    the sine's power (measured -93 dB; a step of the same size leaves about
+    -50 dB there)."""
+    n = int(3.0 * SR)
+    t = np.arange(n) / SR
+    s = 0.1 * np.sin(2 * np.pi * 1000 * t)
+    y, res = render("smartmaster/smartmaster~", [s, s],
+                    at=[(0, "mode apply"), (0, "amount loudness 0"), (1500, "bang")],
+                    name="smab-ramp")
+    chain = [" ".join(w[1:]) for w in out_words(res, "chain")]
+    assert any(c.startswith("eq band") and "on 1" in c for c in chain), chain
+    k0, k1 = int(1.4 * SR), int(1.6 * SR)
+    seg = y[0][k0:k1] * np.hanning(k1 - k0)
+    p = np.abs(np.fft.rfft(seg)) ** 2
+    f = np.fft.rfftfreq(k1 - k0, 1.0 / SR)
+    high = 10 * np.log10(np.sum(p[f > 4000]) / np.sum(p))
+    before = y[0][int(1.0 * SR):int(1.4 * SR)]
+    after = y[0][int(2.5 * SR):]
+    change = 20 * np.log10(np.sqrt(np.mean(after ** 2)) / np.sqrt(np.mean(before ** 2)))
+    assert abs(change) > 1.0, "the proposals changed the level by only %.2f dB" % change
+    assert high < -80, "energy above 4 kHz around the change: %.1f dB" % high
+    # the same test on a hard step of the same size shows it can fail
+    step = s.copy()
+    step[int(1.5 * SR):] *= 10 ** (change / 20)
+    ps = np.abs(np.fft.rfft(step[k0:k1] * np.hanning(k1 - k0))) ** 2
+    assert 10 * np.log10(np.sum(ps[f > 4000]) / np.sum(ps)) > -80
