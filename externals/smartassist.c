@@ -37,7 +37,9 @@ typedef struct _smartassist {
     sm_eq_setting x_applied_side[SM_ASSIST_SIDE_SLOTS];
     double x_applied_width; /* dB */
     double x_applied_drive; /* the drive sent last (dB) */
-    double x_follow_s;      /* re-proposal period in follow mode */
+    double x_user_gain;     /* `chaingain`: the gain set by hand (dB) */
+    int x_have_user_gain;
+    double x_follow_s; /* re-proposal period in follow mode */
     double x_since_propose_s;
     double x_live_time; /* logical time of the last live tick */
     int x_learn_left;   /* whole seconds left, as last reported */
@@ -395,12 +397,29 @@ static void sa_output_follow(t_smartassist *x, sm_assist_proposal *p)
     x->x_core.locks = locks;
 }
 
+/* Proposes from the current state, telling the core the chain's input
+ * gain when it is not the assistant's to choose, so the dynamics
+ * thresholds sit on the levels the chain really gets: the user's, when
+ * the gain is locked and its value known (`chaingain`), or the follow
+ * leveller's. */
+static void sa_propose(t_smartassist *x, sm_assist_proposal *p)
+{
+    sm_assistant *a = &x->x_core;
+    if (sa_locked(x, SM_ASSIST_LOCK_GAIN))
+        sm_assistant_set_chain_gain(a, x->x_user_gain, x->x_have_user_gain);
+    else if (x->x_mode == MODE_FOLLOW)
+        sm_assistant_set_chain_gain(a, x->x_applied_drive, 1);
+    else
+        sm_assistant_set_chain_gain(a, 0.0, 0);
+    sm_assistant_propose(a, p);
+}
+
 /* follow mode's proposal: EQ in bounded steps from what the chain has, the
  * drive left to the leveller */
 static void sa_follow_propose(t_smartassist *x)
 {
     sm_assist_proposal *p = &x->x_last;
-    sm_assistant_propose(&x->x_core, p);
+    sa_propose(x, p);
     x->x_have_last = 1;
     for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++)
         sa_eq_step(&p->eq[k], &x->x_applied[k]);
@@ -473,7 +492,7 @@ static void sa_live_schedule(t_smartassist *x)
 static void sa_learn_done(t_smartassist *x)
 {
     sm_assist_proposal *p = &x->x_last;
-    sm_assistant_propose(&x->x_core, p);
+    sa_propose(x, p);
     x->x_have_last = 1;
     if (x->x_mode == MODE_FOLLOW)
         sa_output_follow(x, p); /* the leveller has been following */
@@ -558,7 +577,7 @@ static void smartassist_bang(t_smartassist *x)
             sa_output(x, &x->x_last, 0);
         return;
     }
-    sm_assistant_propose(&x->x_core, &x->x_last);
+    sa_propose(x, &x->x_last);
     x->x_have_last = 1;
     sa_output(x, &x->x_last, x->x_mode == MODE_APPLY);
     if (x->x_mode == MODE_APPLY)
@@ -823,6 +842,19 @@ static void sa_lock(t_smartassist *x, const char *what, int on, int argc,
     for (int l = 0; l < SM_ASSIST_LOCKS; l++)
         if (bits & (1u << l))
             sm_assistant_set_lock(&x->x_core, l, on);
+}
+
+/* `chaingain <dB>`: the input gain set by hand in the chain (smartmaster~
+ * sends it with `lock gain`); the dynamics thresholds are then placed for
+ * it while the gain is locked. */
+static void smartassist_chaingain(t_smartassist *x, int argc, t_atom *argv)
+{
+    double v;
+    if (!sa_floats(x, "chaingain", argc, argv, 1, &v))
+        return;
+    x->x_user_gain =
+        sm_check_range(x, "smartassist", "chaingain", v, -24, 24, "dB");
+    x->x_have_user_gain = 1;
 }
 
 static void smartassist_mode(t_smartassist *x, int argc, t_atom *argv)
@@ -1237,6 +1269,8 @@ static void smartassist_anything(t_smartassist *x, t_symbol *s, int argc,
         smartassist_amount(x, argc, argv);
     else if (!strcmp(n, "lock") || !strcmp(n, "unlock"))
         sa_lock(x, n, n[0] == 'l', argc, argv);
+    else if (!strcmp(n, "chaingain"))
+        smartassist_chaingain(x, argc, argv);
     else if (!strcmp(n, "mode"))
         smartassist_mode(x, argc, argv);
     else if (!strcmp(n, "in") || !strcmp(n, "out") || !strcmp(n, "limit"))

@@ -181,6 +181,13 @@ void sm_assistant_set_module_amount(sm_assistant *a, int module, double amount)
         a->module_amount[module] = clamp(finite_or(amount, 0.0), 0.0, 1.0);
 }
 
+void sm_assistant_set_chain_gain(sm_assistant *a, double db, int have)
+{
+    a->chain_gain_db =
+        clamp(finite_or(db, 0.0), -DRIVE_CLAMP_DB, DRIVE_CLAMP_DB);
+    a->have_chain_gain = have != 0;
+}
+
 void sm_assistant_set_lock(sm_assistant *a, int lock, int on)
 {
     if (lock < 0 || lock >= SM_ASSIST_LOCKS)
@@ -649,9 +656,10 @@ static void eq_into_dynamics(sm_assistant *e, const sm_assist_proposal *p)
 /* Multiband (assist_dynamics.c, §7.4 rule 3): per mbcomp~ band from its
  * level statistics; p->ratio / p->threshold_db summarise (the rule's ratio
  * when some band compresses, else 1; the lowest active threshold). */
-static void propose_multiband(const sm_assistant *a, sm_assist_proposal *p)
+static void propose_multiband(const sm_assistant *a, sm_assist_proposal *p,
+                              double drive_db)
 {
-    sm_adyn_propose_multiband(&a->dyn, p->amount_multiband, p->drive_db,
+    sm_adyn_propose_multiband(&a->dyn, p->amount_multiband, drive_db,
                               a->target_lra_lu, &p->mb);
     int best = -1;
     p->ratio = 1.0;
@@ -894,6 +902,15 @@ static void explain_reference(const sm_assistant *a, sm_assist_proposal *p)
              m[SM_ASSIST_MATCH_LOUDNESS], p->target_lufs);
 }
 
+/* The gain in front of dyneq~ and mbcomp~ once the proposal is in: the
+ * chain's gain in force when it is not the assistant's to set (given by
+ * the caller: locked by the user, or led by the follow leveller), else
+ * the proposed drive. */
+static double dynamics_drive(const sm_assistant *a, const sm_assist_proposal *p)
+{
+    return a->have_chain_gain ? a->chain_gain_db : p->drive_db;
+}
+
 void sm_assistant_propose(const sm_assistant *given, sm_assist_proposal *p)
 {
     sm_assistant eff; /* the targets moved toward the references */
@@ -918,8 +935,9 @@ void sm_assistant_propose(const sm_assistant *given, sm_assist_proposal *p)
     explain_reference(a, p);
     propose_loudness(a, p);
     eq_into_dynamics(&eff, p);
-    propose_multiband(a, p); /* its threshold follows the drive */
-    sm_adyn_propose_dyneq(&a->dyn, p->amount_dyneq, p->drive_db, p->dyneq);
+    double drive = dynamics_drive(a, p);
+    propose_multiband(a, p, drive); /* its threshold follows the drive */
+    sm_adyn_propose_dyneq(&a->dyn, p->amount_dyneq, drive, p->dyneq);
     predict(a, p);
 }
 

@@ -111,6 +111,11 @@ typedef struct sm_assistant {
     /* control */
     double amount, module_amount[SM_ASSIST_MODULES];
     unsigned locks; /* bit SM_ASSIST_LOCK_* */
+    /* the chain's input gain when it is not the assistant's to choose
+     * (locked by the user, or moved by the follow leveller): the dynamics
+     * thresholds sit on the levels this gain gives */
+    double chain_gain_db;
+    int have_chain_gain;
     /* stereo measurements: analyze~ `side` (31 side band levels), `width`
      * (side-to-mid energy, dB), `correlation` */
     double side_db[SM_ASSIST_BANDS];
@@ -211,6 +216,8 @@ void sm_assistant_set_curve(sm_assistant *a, const double *db, int n);
 void sm_assistant_set_amount(sm_assistant *a, double amount);
 void sm_assistant_set_module_amount(sm_assistant *a, int module, double amount);
 void sm_assistant_set_lock(sm_assistant *a, int lock, int on);
+/* The input gain in force in the chain (dB); have 0 forgets it. */
+void sm_assistant_set_chain_gain(sm_assistant *a, double db, int have);
 
 void sm_assistant_set_side(sm_assistant *a, const double *db, int n);
 void sm_assistant_set_width(sm_assistant *a, double db);

@@ -598,3 +598,24 @@ def test_side_eq_and_width_feed_masterchain():
     assert any(c.startswith("eq band 5 type lowshelf") for c in chain), chain
     assert any(c.startswith("eq band 6 type highshelf") for c in chain), chain
     assert any(c.startswith("width -") for c in chain), chain
+
+
+def test_locked_gain_value_moves_the_dynamics_thresholds():
+    """A gain set by hand comes before dyneq~ and mbcomp~: with `lock gain`
+    and `chaingain 6` the multiband thresholds proposed must be 6 dB above
+    those for a locked gain of unknown value (placed for 0 dB)."""
+    base = ["integrated -14", "range 12", "truepeak -1",
+            spectrum_msg(-30, 3.0)] + percentiles_msgs(-30, 3.0) + ["lock gain"]
+
+    def thresholds(extra):
+        res = run(base + extra + ["bang"])
+        assert not res.errors(), res.errors()
+        comp = [w[1:] for w in out(res, "proposal") if w[0] == "multiband"]
+        return [float(c[c.index("threshold") + 1]) for c in comp if "threshold" in c]
+
+    t0, t6 = thresholds([]), thresholds(["chaingain 6"])
+    assert len(t0) == 4 and len(t6) == 4, (t0, t6)
+    for a, b in zip(t0, t6):
+        assert abs(b - a - 6.0) < 0.05, (t0, t6)
+    res = run(["chaingain 40"])
+    assert any("chaingain 40" in e and "-24 to 24" in e for e in res.errors()), res.errors()

@@ -923,6 +923,33 @@ START_TEST(test_beyond_reach_is_said)
 }
 END_TEST
 
+START_TEST(test_dynamics_follow_the_gain_in_force)
+{
+    /* mbcomp~ and dyneq~ come after the input gain: a gain locked by the
+     * user at +6 dB (value given with chaingain) raises their input levels
+     * by 6 dB, so the thresholds must rise by 6 dB; without the value they
+     * stay where a 0 dB gain puts them */
+    sm_assistant a;
+    sm_assist_proposal p;
+    double s[NB];
+    sm_assistant_init(&a);
+    make_spectrum(s, -30.0, 0.0);
+    measured(&a, s, -14.0, 12.0, -1.0); /* on target: drive 0 */
+    percentiles(&a, s);
+    sm_assistant_set_lock(&a, SM_ASSIST_LOCK_GAIN, 1);
+    sm_assistant_propose(&a, &p);
+    ck_assert(p.comp_active && p.drive_db == 0.0);
+    double t0 = p.mb.band[1].threshold_db;
+    sm_assistant_set_chain_gain(&a, 6.0, 1);
+    sm_assistant_propose(&a, &p);
+    ck_assert(p.drive_db == 0.0); /* locked: still not proposed */
+    ck_assert_double_eq_tol(p.mb.band[1].threshold_db, t0 + 6.0, 0.03);
+    sm_assistant_set_chain_gain(&a, 0.0, 0);
+    sm_assistant_propose(&a, &p);
+    ck_assert_double_eq_tol(p.mb.band[1].threshold_db, t0, 1e-9);
+}
+END_TEST
+
 static Suite *assistant_suite(void)
 {
     Suite *s = suite_create("assistant");
@@ -942,6 +969,7 @@ static Suite *assistant_suite(void)
     tcase_add_test(tc, test_fit_halves_the_distance);
     tcase_add_test(tc, test_rerun_proposes_almost_nothing);
     tcase_add_test(tc, test_beyond_reach_is_said);
+    tcase_add_test(tc, test_dynamics_follow_the_gain_in_force);
     tcase_add_test(tc, test_side_eq_toward_side_curve);
     tcase_add_test(tc, test_side_eq_counts_the_linked_eq);
     tcase_add_test(tc, test_references_average_and_match);
