@@ -220,11 +220,28 @@ def test_json_report_matches_the_text_report():
     applied = rep["applied"]["chain"]
     assert rep["proposals"], rep
     assert not [m for m in applied if m.split()[0] == "gain"], applied
+    # dynamics thresholds move with the loop's gain (dyneq~ and mbcomp~ come
+    # after it; the assistant placed them for the drive it proposed)
+    shift = rep["applied"]["gain_db"] - rep["applied"]["assistant_drive_db"]
+    assert abs(rep["applied"]["threshold_shift_db"] - shift) < 1e-9
+
+    def split_threshold(m):
+        w = m.split()
+        if "threshold" not in w:
+            return m, None
+        i = w.index("threshold") + 1
+        return " ".join(w[:i] + w[i + 1:]), float(w[i])
+
     for p in rep["proposals"]:
         assert p["explain"], p
         if p["module"] != "loudness":
             assert p["applied"] and p["chain"] in applied, (p, applied)
-            assert p["proposal"].endswith(p["chain"]), p
+            rest_p, t_p = split_threshold(p["proposal"])
+            rest_c, t_c = split_threshold(p["chain"])
+            assert rest_p.endswith(rest_c), p
+            if t_p is not None:
+                lo, hi = (-80, 0) if rest_c.startswith("comp") else (-100, 20)
+                assert abs(t_c - max(lo, min(hi, t_p + shift))) < 1e-3, (p, shift)
     # the text report says the same
     assert "constraints:" in so and "smart proposals" in so, so
     for c in rep["constraints"]:
