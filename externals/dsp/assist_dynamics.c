@@ -75,7 +75,7 @@
 #include "assist_dynamics.h"
 #include "dynamics.h"
 #include "numerics.h"
-#include "spectrum.h" /* the bands' nominal labels */
+#include "spectrum.h" /* the bands: centres and nominal labels */
 
 #include <math.h>
 #include <stdio.h>
@@ -98,28 +98,7 @@ static const struct {
     {"sibilance", 24, 26}, /* 5 .. 8 kHz: 5 - 9 kHz */
 };
 
-static double clampd(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-static double finite_or(double v, double f)
-{
-    return isfinite(v) ? v : f;
-}
-
-/* two decimals, no "-0" */
-static double tidy(double v)
-{
-    v = round(v * 100.0) / 100.0;
-    return v == 0.0 ? 0.0 : v;
-}
-
-double sm_adyn_centre_hz(int b)
-{
-    return 1000.0 * pow(10.0, (b - 17) / 10.0);
-}
-
+/* the centre at a fractional band number (between two bands) */
 static double centre_at(double fb)
 {
     return 1000.0 * pow(10.0, (fb - 17.0) / 10.0);
@@ -162,26 +141,26 @@ void sm_adyn_set_percentile(sm_adyn *d, int which, const double *db, int n)
     for (int b = 0; b < NB; b++)
         d->mix.pct_db[which][b] =
             b < n && db
-                ? clampd(finite_or(db[b], SM_FLOOR_DB), SM_FLOOR_DB, 200.0)
+                ? sm_clamp(sm_finite_or(db[b], SM_FLOOR_DB), SM_FLOOR_DB, 200.0)
                 : SM_FLOOR_DB;
     d->mix.have_pct |= 1u << which;
 }
 
 void sm_adyn_set_lra(sm_adyn *d, double lu)
 {
-    d->mix.lra_lu = clampd(finite_or(lu, 0.0), 0.0, 100.0);
+    d->mix.lra_lu = sm_clamp(sm_finite_or(lu, 0.0), 0.0, 100.0);
     d->mix.have_lra = 1;
 }
 
 void sm_adyn_set_crest(sm_adyn *d, double db)
 {
-    d->crest_db = clampd(finite_or(db, 0.0), 0.0, 100.0);
+    d->crest_db = sm_clamp(sm_finite_or(db, 0.0), 0.0, 100.0);
     d->have_crest = d->crest_db > 0.0;
 }
 
 void sm_adyn_set_plr(sm_adyn *d, double db)
 {
-    d->plr_db = clampd(finite_or(db, 0.0), 0.0, 200.0);
+    d->plr_db = sm_clamp(sm_finite_or(db, 0.0), 0.0, 200.0);
     d->have_plr = d->plr_db > 0.0;
 }
 
@@ -230,7 +209,7 @@ void sm_adyn_set_mbcomp(sm_adyn *d, int nbands, const double *xover_hz)
                   : nbands > SM_ADYN_MAXMB ? SM_ADYN_MAXMB
                                            : nbands;
     for (int i = 0; i < d->mb_bands - 1; i++)
-        d->xover_hz[i] = clampd(finite_or(xover_hz[i], 1000.0), 20, 20000);
+        d->xover_hz[i] = sm_clamp(sm_finite_or(xover_hz[i], 1000.0), 20, 20000);
 }
 
 /* ---------------------------------------------------------- weights */
@@ -239,7 +218,7 @@ void sm_adyn_set_mbcomp(sm_adyn *d, int nbands, const double *xover_hz)
 static double band_mean(int b, double (*resp)(double, const void *),
                         const void *ctx)
 {
-    double lo = log10(sm_adyn_centre_hz(b)) - 0.05, s = 0.0;
+    double lo = log10(sm_spectrum_centre_hz(b)) - 0.05, s = 0.0;
     for (int i = 0; i < NSUB; i++)
         s += resp(pow(10.0, lo + 0.1 * (i + 0.5) / NSUB), ctx);
     return s / NSUB;
@@ -485,7 +464,7 @@ static double target_spread(const sm_adyn *d, int b)
     if (d->have_ref && (d->ref.have_pct & need) == need &&
         d->ref.pct_db[SM_ADYN_P50][b] > SILENT_DB)
         return SM_ADYN_DEFAULT_SPREAD_DB +
-               clampd(d->match, 0.0, 1.0) *
+               sm_clamp(d->match, 0.0, 1.0) *
                    (d->ref.pct_db[SM_ADYN_P95][b] -
                     d->ref.pct_db[SM_ADYN_P50][b] - SM_ADYN_DEFAULT_SPREAD_DB);
     return SM_ADYN_DEFAULT_SPREAD_DB;
@@ -512,7 +491,7 @@ void sm_adyn_propose_dyneq(const sm_adyn *d, double amount, double drive_db,
         (1u << SM_ADYN_P50) | (1u << SM_ADYN_P80) | (1u << SM_ADYN_P95);
     for (int k = 0; k < SM_ADYN_DYNEQ; k++)
         dyneq_off(&out[k]);
-    amount = clampd(finite_or(amount, 0.0), 0.0, 1.0);
+    amount = sm_clamp(sm_finite_or(amount, 0.0), 0.0, 1.0);
     if ((d->mix.have_pct & need) != need) {
         snprintf(out[0].explain, SM_ADYN_TEXT,
                  "dynamic eq: no band because no band level statistics "
@@ -577,7 +556,7 @@ void sm_adyn_propose_dyneq(const sm_adyn *d, double amount, double drive_db,
         e->band_lo = lo;
         e->band_hi = hi;
         e->freq_hz = round(centre_at(0.5 * (lo + hi)));
-        e->q = tidy(clampd(sqrt(span) / (span - 1.0), 1.0, 4.0));
+        e->q = sm_hundredths(sm_clamp(sqrt(span) / (span - 1.0), 1.0, 4.0));
         e->ratio = SM_ADYN_DYNEQ_RATIO;
         e->attack_ms = SM_ADYN_DYNEQ_ATTACK_MS;
         e->release_ms = SM_ADYN_DYNEQ_RELEASE_MS;
@@ -593,10 +572,10 @@ void sm_adyn_propose_dyneq(const sm_adyn *d, double amount, double drive_db,
             wgt[b] = 2.0 * sm_adyn_bandpass_weight(e->freq_hz, e->q, b);
         double ripple =
             sm_adyn_dyneq_margin_db(e->attack_ms, e->release_ms, e->ratio);
-        e->threshold_db =
-            tidy(clampd(sm_adyn_weighted_db(d->mix.pct_db[SM_ADYN_P80], wgt) +
-                            ripple + drive_db,
-                        -100.0, 20.0));
+        e->threshold_db = sm_hundredths(
+            sm_clamp(sm_adyn_weighted_db(d->mix.pct_db[SM_ADYN_P80], wgt) +
+                         ripple + drive_db,
+                     -100.0, 20.0));
         e->active = amount > 0.0;
         const char *tgt = d->have_ref && d->match > 0.0
                               ? "the reference"
@@ -632,8 +611,9 @@ void sm_adyn_dyneq_message(const sm_adyn_dyneq *e, int k, char *buf, int size)
              "eq band %d type bell freq %g q %g gain 0 threshold %g ratio %g "
              "knee 0 range %g attack %g release %g direction cutabove "
              "sidechain band channels linked on 1",
-             SM_ADYN_DYNEQ_BAND0 + k, e->freq_hz, e->q, tidy(e->threshold_db),
-             e->ratio, tidy(e->range_db), e->attack_ms, e->release_ms);
+             SM_ADYN_DYNEQ_BAND0 + k, e->freq_hz, e->q,
+             sm_hundredths(e->threshold_db), e->ratio,
+             sm_hundredths(e->range_db), e->attack_ms, e->release_ms);
 }
 
 /* ------------------------------------------------------- multiband */
@@ -701,7 +681,7 @@ void sm_adyn_propose_multiband(const sm_adyn *d, double amount, double drive_db,
 {
     const unsigned all = (1u << SM_ADYN_NPCT) - 1;
     memset(out, 0, sizeof *out);
-    amount = clampd(finite_or(amount, 0.0), 0.0, 1.0);
+    amount = sm_clamp(sm_finite_or(amount, 0.0), 0.0, 1.0);
     out->nbands = d->mb_bands;
     out->have_data = (d->mix.have_pct & all) == all;
     /* crest rule: the programme crest, else the PLR, else §7.2's middle */
@@ -720,10 +700,10 @@ void sm_adyn_propose_multiband(const sm_adyn *d, double amount, double drive_db,
         int cls = band_class(m->lo_hz, m->hi_hz);
         const double *tr = time_range[cls];
         m->attack_ms = out->crest_db > 0.0
-                           ? clampd(out->attack_ms_rule, tr[0], tr[1])
+                           ? sm_clamp(out->attack_ms_rule, tr[0], tr[1])
                            : sqrt(tr[0] * tr[1]);
         m->release_ms = out->crest_db > 0.0
-                            ? clampd(out->release_ms_rule, tr[2], tr[3])
+                            ? sm_clamp(out->release_ms_rule, tr[2], tr[3])
                             : sqrt(tr[2] * tr[3]);
         m->attack_ms = round(m->attack_ms * 10.0) / 10.0;
         m->release_ms = round(m->release_ms);
@@ -741,8 +721,9 @@ void sm_adyn_propose_multiband(const sm_adyn *d, double amount, double drive_db,
         if (ref_ok) {
             double t = band_lra(d, &d->ref, k, rpct);
             if (t >= 0.0)
-                m->target_lra_lu = target_lra_lu + clampd(d->match, 0.0, 1.0) *
-                                                       (t - target_lra_lu);
+                m->target_lra_lu =
+                    target_lra_lu +
+                    sm_clamp(d->match, 0.0, 1.0) * (t - target_lra_lu);
         }
         const char *tgt = ref_ok ? "the reference's" : "the target's";
         if (m->lra_lu < 0.0) {
@@ -773,7 +754,7 @@ void sm_adyn_propose_multiband(const sm_adyn *d, double amount, double drive_db,
             w[b] = sm_adyn_xover_weight(d->mb_bands, d->xover_hz, k, b);
         for (int q = 0; q < SM_ADYN_NPCT; q++) {
             for (int b = 0; b < NB; b++)
-                v[b] = d->mix.pct_db[q][b] + finite_or(d->eq_db[b], 0.0);
+                v[b] = d->mix.pct_db[q][b] + sm_finite_or(d->eq_db[b], 0.0);
             in[q] = sm_adyn_weighted_db(v, w) + drive_db;
         }
         sort4(in, lv);
@@ -796,10 +777,10 @@ void sm_adyn_propose_multiband(const sm_adyn *d, double amount, double drive_db,
             else
                 hi = md.threshold;
         }
-        md.threshold = tidy(0.5 * (lo + hi));
+        md.threshold = sm_hundredths(0.5 * (lo + hi));
         m->threshold_db = md.threshold;
         m->predicted_gr_db = mean_gr(&md, lv);
-        m->makeup_db = tidy(m->predicted_gr_db);
+        m->makeup_db = sm_hundredths(m->predicted_gr_db);
         m->active = 1;
         snprintf(m->explain, SM_ADYN_TEXT,
                  "multiband: %.1f dB average gain reduction in band %d (%g - "
@@ -828,11 +809,12 @@ void sm_adyn_comp_message(const sm_adyn_mbband *b, int k, int send_ratio,
         return;
     }
     if (send_threshold && n < size)
-        n +=
-            snprintf(buf + n, size - n, " threshold %g", tidy(b->threshold_db));
+        n += snprintf(buf + n, size - n, " threshold %g",
+                      sm_hundredths(b->threshold_db));
     if (send_ratio && n < size)
-        n += snprintf(buf + n, size - n, " ratio %g", tidy(b->ratio));
+        n += snprintf(buf + n, size - n, " ratio %g", sm_hundredths(b->ratio));
     if (n < size)
         snprintf(buf + n, size - n, " knee %g attack %g release %g makeup %g",
-                 b->knee_db, b->attack_ms, b->release_ms, tidy(b->makeup_db));
+                 b->knee_db, b->attack_ms, b->release_ms,
+                 sm_hundredths(b->makeup_db));
 }

@@ -172,7 +172,6 @@ void sm_adyn_comp_message(const sm_adyn_mbband *b, int k, int send_ratio,
 
 /* ---- building blocks, exposed for the tests ---- */
 
-double sm_adyn_centre_hz(int b); /* exact base-10 centre */
 /* Mean power gain over 1/3-octave band b of a 0 dB-peak 2nd-order band pass
  * at fc, q (dyneq~'s bell detector). */
 double sm_adyn_bandpass_weight(double fc, double q, int b);

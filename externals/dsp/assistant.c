@@ -19,12 +19,13 @@
  *             percentiles): assist_dynamics.c (§7.4 rule 3).
  *  Dynamic EQ: bands 7-8 where a region's loud moments stand out:
  *             assist_dynamics.c (§7.4 rule 2).
- *  Loudness:  drive = amount x clamp(target - measured, +-24 dB).
+ *  Loudness:  drive = amount x sm_clamp(target - measured, +-24 dB).
  * The clamps and the dead zone act on measurements, so every proposal is
  * exactly linear in its amount. */
 #include "assistant.h"
 #include "eqfit.h"
 #include "numerics.h"
+#include "spectrum.h" /* the bands' centres */
 
 #include <math.h>
 #include <stdio.h>
@@ -46,25 +47,10 @@
 #define DRIVE_CLAMP_DB 24.0
 #define SILENT_DB (-120.0) /* a band this low has no usable reading */
 
-double sm_assistant_centre_hz(int b)
-{
-    return 1000.0 * pow(10.0, (b - 17) / 10.0);
-}
-
 double sm_assistant_default_curve_db(int b)
 {
     return SM_ASSIST_DEFAULT_SLOPE_DB_OCT *
-           log2(sm_assistant_centre_hz(b) / 1000.0);
-}
-
-static double finite_or(double v, double fallback)
-{
-    return isfinite(v) ? v : fallback;
-}
-
-static double clamp(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
+           log2(sm_spectrum_centre_hz(b) / 1000.0);
 }
 
 void sm_assistant_reset(sm_assistant *a)
@@ -111,29 +97,30 @@ void sm_assistant_free(sm_assistant *a)
 void sm_assistant_set_spectrum(sm_assistant *a, const double *db, int n)
 {
     for (int b = 0; b < NB; b++)
-        a->spectrum_db[b] =
-            b < n ? clamp(finite_or(db[b], SM_FLOOR_DB), SM_FLOOR_DB, 200.0)
-                  : SM_FLOOR_DB;
+        a->spectrum_db[b] = b < n ? sm_clamp(sm_finite_or(db[b], SM_FLOOR_DB),
+                                             SM_FLOOR_DB, 200.0)
+                                  : SM_FLOOR_DB;
     a->have_spectrum = n > 0;
 }
 
 void sm_assistant_set_integrated(sm_assistant *a, double lufs)
 {
-    a->integrated_lufs = clamp(finite_or(lufs, SM_FLOOR_DB), SM_FLOOR_DB, 100);
+    a->integrated_lufs =
+        sm_clamp(sm_finite_or(lufs, SM_FLOOR_DB), SM_FLOOR_DB, 100);
     /* lufs~ reports the floor before its gate has opened: no reading yet */
     a->have_integrated = a->integrated_lufs > -70.0;
 }
 
 void sm_assistant_set_lra(sm_assistant *a, double lu)
 {
-    a->lra_lu = clamp(finite_or(lu, 0.0), 0.0, 100.0);
+    a->lra_lu = sm_clamp(sm_finite_or(lu, 0.0), 0.0, 100.0);
     a->have_lra = 1;
     sm_adyn_set_lra(&a->dyn, lu);
 }
 
 void sm_assistant_set_plr(sm_assistant *a, double db)
 {
-    a->plr_db = clamp(finite_or(db, 0.0), 0.0, 200.0);
+    a->plr_db = sm_clamp(sm_finite_or(db, 0.0), 0.0, 200.0);
     a->have_plr = 1;
     sm_adyn_set_plr(&a->dyn, db);
 }
@@ -151,14 +138,15 @@ void sm_assistant_set_crest(sm_assistant *a, double db)
 
 void sm_assistant_set_truepeak(sm_assistant *a, double dbtp)
 {
-    a->truepeak_dbtp = clamp(finite_or(dbtp, SM_FLOOR_DB), SM_FLOOR_DB, 100);
+    a->truepeak_dbtp =
+        sm_clamp(sm_finite_or(dbtp, SM_FLOOR_DB), SM_FLOOR_DB, 100);
     a->have_truepeak = a->truepeak_dbtp > SM_FLOOR_DB;
 }
 
 void sm_assistant_set_target(sm_assistant *a, double lufs, double tp_dbtp)
 {
-    a->target_lufs = clamp(finite_or(lufs, -14.0), -70.0, 0.0);
-    a->target_tp_dbtp = clamp(finite_or(tp_dbtp, -1.0), -20.0, 0.0);
+    a->target_lufs = sm_clamp(sm_finite_or(lufs, -14.0), -70.0, 0.0);
+    a->target_tp_dbtp = sm_clamp(sm_finite_or(tp_dbtp, -1.0), -20.0, 0.0);
 }
 
 void sm_assistant_set_curve(sm_assistant *a, const double *db, int n)
@@ -166,25 +154,26 @@ void sm_assistant_set_curve(sm_assistant *a, const double *db, int n)
     a->have_curve = db != NULL && n >= NB;
     for (int b = 0; b < NB; b++)
         a->curve_db[b] = a->have_curve
-                             ? clamp(finite_or(db[b], 0.0), -200.0, 200.0)
+                             ? sm_clamp(sm_finite_or(db[b], 0.0), -200.0, 200.0)
                              : sm_assistant_default_curve_db(b);
 }
 
 void sm_assistant_set_amount(sm_assistant *a, double amount)
 {
-    a->amount = clamp(finite_or(amount, 0.0), 0.0, 1.0);
+    a->amount = sm_clamp(sm_finite_or(amount, 0.0), 0.0, 1.0);
 }
 
 void sm_assistant_set_module_amount(sm_assistant *a, int module, double amount)
 {
     if (module >= 0 && module < SM_ASSIST_MODULES)
-        a->module_amount[module] = clamp(finite_or(amount, 0.0), 0.0, 1.0);
+        a->module_amount[module] =
+            sm_clamp(sm_finite_or(amount, 0.0), 0.0, 1.0);
 }
 
 void sm_assistant_set_chain_gain(sm_assistant *a, double db, int have)
 {
     a->chain_gain_db =
-        clamp(finite_or(db, 0.0), -DRIVE_CLAMP_DB, DRIVE_CLAMP_DB);
+        sm_clamp(sm_finite_or(db, 0.0), -DRIVE_CLAMP_DB, DRIVE_CLAMP_DB);
     a->have_chain_gain = have != 0;
 }
 
@@ -201,22 +190,22 @@ void sm_assistant_set_lock(sm_assistant *a, int lock, int on)
 void sm_assistant_set_side(sm_assistant *a, const double *db, int n)
 {
     for (int b = 0; b < NB; b++)
-        a->side_db[b] =
-            b < n ? clamp(finite_or(db[b], SM_FLOOR_DB), SM_FLOOR_DB, 200.0)
-                  : SM_FLOOR_DB;
+        a->side_db[b] = b < n ? sm_clamp(sm_finite_or(db[b], SM_FLOOR_DB),
+                                         SM_FLOOR_DB, 200.0)
+                              : SM_FLOOR_DB;
     a->have_side = n > 0;
 }
 
 void sm_assistant_set_width(sm_assistant *a, double db)
 {
-    a->width_db = clamp(finite_or(db, SM_FLOOR_DB), SM_FLOOR_DB, 150.0);
+    a->width_db = sm_clamp(sm_finite_or(db, SM_FLOOR_DB), SM_FLOOR_DB, 150.0);
     /* analyze~ reads its floor for mono and silence: no usable width */
     a->have_width = a->width_db > SM_FLOOR_DB;
 }
 
 void sm_assistant_set_correlation(sm_assistant *a, double r)
 {
-    a->correlation = clamp(finite_or(r, 1.0), -1.0, 1.0);
+    a->correlation = sm_clamp(sm_finite_or(r, 1.0), -1.0, 1.0);
     a->have_correlation = 1;
 }
 
@@ -224,20 +213,21 @@ void sm_assistant_set_sidecurve(sm_assistant *a, const double *db, int n)
 {
     a->have_sidecurve = db != NULL && n >= NB;
     for (int b = 0; b < NB; b++)
-        a->sidecurve_db[b] = a->have_sidecurve
-                                 ? clamp(finite_or(db[b], 0.0), -200.0, 200.0)
-                                 : 0.0;
+        a->sidecurve_db[b] =
+            a->have_sidecurve
+                ? sm_clamp(sm_finite_or(db[b], 0.0), -200.0, 200.0)
+                : 0.0;
 }
 
 void sm_assistant_set_match(sm_assistant *a, int which, double amount)
 {
     if (which >= 0 && which < SM_ASSIST_MATCHES)
-        a->match[which] = clamp(finite_or(amount, 0.0), 0.0, 1.0);
+        a->match[which] = sm_clamp(sm_finite_or(amount, 0.0), 0.0, 1.0);
 }
 
 void sm_assistant_set_samplerate(sm_assistant *a, double hz)
 {
-    a->samplerate = finite_or(hz, 0.0) >= 8000.0 ? hz : 48000.0;
+    a->samplerate = sm_finite_or(hz, 0.0) >= 8000.0 ? hz : 48000.0;
 }
 
 /* ------------------------------------------------------ references */
@@ -432,7 +422,7 @@ static void make_problem(sm_eqfit_problem *pb, const sm_assistant *a,
                          double *w)
 {
     for (int b = 0; b < NB; b++) {
-        at[b] = sm_assistant_centre_hz(b);
+        at[b] = sm_spectrum_centre_hz(b);
         w[b] = b >= BAND_LO && b <= BAND_HI && levels[b] > SILENT_DB;
         dev[b] =
             w[b] > 0 ? levels[b] - target[b] + (extra ? extra[b] : 0.0) : 0.0;
@@ -648,7 +638,7 @@ static void eq_into_dynamics(sm_assistant *e, const sm_assist_proposal *p)
                     : q->type == SM_ASSIST_HIGHSHELF ? SM_SVF_HIGHSHELF
                                                      : SM_SVF_BELL,
                     q->freq_hz, q->q, q->gain_db, e->samplerate,
-                    sm_assistant_centre_hz(b));
+                    sm_spectrum_centre_hz(b));
         }
     }
 }
@@ -698,9 +688,10 @@ static void propose_loudness(const sm_assistant *a, sm_assist_proposal *p)
 {
     double gap = a->have_integrated ? a->target_lufs - a->integrated_lufs : 0;
     int is_locked = locked(a, SM_ASSIST_LOCK_GAIN);
-    p->drive_db = is_locked ? 0.0
-                            : p->amount_loudness *
-                                  clamp(gap, -DRIVE_CLAMP_DB, DRIVE_CLAMP_DB);
+    p->drive_db = is_locked
+                      ? 0.0
+                      : p->amount_loudness *
+                            sm_clamp(gap, -DRIVE_CLAMP_DB, DRIVE_CLAMP_DB);
     if (p->drive_db == 0.0)
         p->drive_db = 0.0;
     if (!a->have_integrated)
@@ -772,7 +763,7 @@ static double eq_width_change(const sm_assistant *a,
     if (!a->have_spectrum || !a->have_side)
         return 0.0;
     for (int b = 0; b < NB; b++) {
-        double at = sm_assistant_centre_hz(b);
+        double at = sm_spectrum_centre_hz(b);
         rm[b] = 0.0;
         for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++) {
             const sm_assist_eq *e = &p->eq[k];
@@ -821,7 +812,7 @@ static void propose_width(const sm_assistant *a, sm_assist_proposal *p)
                              : a->width_db;
     double dev = p->have_width_target ? p->width_target_db - a->width_db : 0.0;
     double want =
-        clamp(dev - eq_full, SM_ASSIST_WIDTH_MIN_DB, SM_ASSIST_WIDTH_MAX_DB);
+        sm_clamp(dev - eq_full, SM_ASSIST_WIDTH_MIN_DB, SM_ASSIST_WIDTH_MAX_DB);
     p->width_active = p->have_width_target && !p->width_locked && amount > 0 &&
                       fabs(dev - eq_full) >= WIDTH_DEADZONE_DB;
     p->width_db = p->width_active ? amount * want : 0.0;
@@ -943,13 +934,6 @@ void sm_assistant_propose(const sm_assistant *given, sm_assist_proposal *p)
 
 /* ------------------------------------------------------ messages */
 
-/* Two decimals, no trailing zeros, no "-0". */
-static double tidy(double v)
-{
-    v = round(v * 100.0) / 100.0;
-    return v == 0.0 ? 0.0 : v;
-}
-
 int sm_assistant_eq_message(const sm_assist_proposal *p, int k, char *buf,
                             int size)
 {
@@ -959,7 +943,8 @@ int sm_assistant_eq_message(const sm_assist_proposal *p, int k, char *buf,
         return -1;
     if (e->active)
         snprintf(buf, size, "eq band %d type %s freq %g q %g gain %g on 1",
-                 k + 1, type[e->type], e->freq_hz, e->q, tidy(e->gain_db));
+                 k + 1, type[e->type], e->freq_hz, e->q,
+                 sm_hundredths(e->gain_db));
     else
         snprintf(buf, size, "eq band %d on 0", k + 1);
     return 0;
@@ -976,7 +961,7 @@ int sm_assistant_side_message(const sm_assist_proposal *p, int k, char *buf,
         snprintf(buf, size,
                  "eq band %d type %s freq %g q %g gain %g channels S on 1",
                  SM_ASSIST_SIDE_BAND0 + k, type[e->type], e->freq_hz, e->q,
-                 tidy(e->gain_db));
+                 sm_hundredths(e->gain_db));
     else
         snprintf(buf, size, "eq band %d on 0", SM_ASSIST_SIDE_BAND0 + k);
     return 0;
@@ -986,7 +971,7 @@ int sm_assistant_width_message(const sm_assist_proposal *p, char *buf, int size)
 {
     if (p->width_locked || !p->have_width_target)
         return -1;
-    snprintf(buf, size, "width %g", tidy(p->width_db));
+    snprintf(buf, size, "width %g", sm_hundredths(p->width_db));
     return 0;
 }
 
@@ -1029,6 +1014,6 @@ int sm_assistant_gain_message(const sm_assistant *a,
 {
     if (locked(a, SM_ASSIST_LOCK_GAIN))
         return -1;
-    snprintf(buf, size, "gain %g", tidy(p->drive_db));
+    snprintf(buf, size, "gain %g", sm_hundredths(p->drive_db));
     return 0;
 }

@@ -200,8 +200,6 @@ void sm_assistant_init(sm_assistant *a);
 void sm_assistant_reset(sm_assistant *a); /* forgets the measurements */
 void sm_assistant_free(sm_assistant *a);
 
-/* Nominal centre of band b (exact IEC base-10 centres). */
-double sm_assistant_centre_hz(int b);
 /* The provisional built-in target level of band b. */
 double sm_assistant_default_curve_db(int b);
 

@@ -6,15 +6,10 @@
 #include <math.h>
 #include <string.h>
 
-static double clamp(double v, double lo, double hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 /* a reading: finite, or the floor (lufs~ sends -150 for "nothing yet") */
 static double reading(double lufs)
 {
-    return isfinite(lufs) ? clamp(lufs, SM_FLOOR_DB, 100.0) : SM_FLOOR_DB;
+    return isfinite(lufs) ? sm_clamp(lufs, SM_FLOOR_DB, 100.0) : SM_FLOOR_DB;
 }
 
 /* ------------------------------------------------------ learn window */
@@ -84,32 +79,32 @@ void sm_leveller_reset(sm_leveller *l)
 void sm_leveller_set_target(sm_leveller *l, double lufs)
 {
     if (isfinite(lufs))
-        l->target_lufs = clamp(lufs, -70.0, 0.0);
+        l->target_lufs = sm_clamp(lufs, -70.0, 0.0);
 }
 
 void sm_leveller_set_tau(sm_leveller *l, double seconds)
 {
     if (isfinite(seconds))
-        l->tau_s = clamp(seconds, 0.1, 3600.0);
+        l->tau_s = sm_clamp(seconds, 0.1, 3600.0);
 }
 
 void sm_leveller_set_slew(sm_leveller *l, double db_per_s)
 {
     if (isfinite(db_per_s))
-        l->slew_db_s = clamp(db_per_s, 0.0, 100.0);
+        l->slew_db_s = sm_clamp(db_per_s, 0.0, 100.0);
 }
 
 void sm_leveller_set_brake(sm_leveller *l, double lufs)
 {
     if (isfinite(lufs))
-        l->brake_lufs = clamp(lufs, SM_FLOOR_DB, 0.0);
+        l->brake_lufs = sm_clamp(lufs, SM_FLOOR_DB, 0.0);
 }
 
 void sm_leveller_set_drive(sm_leveller *l, double db)
 {
     if (isfinite(db))
         l->drive_db =
-            clamp(db, -SM_LEVELLER_DRIVE_MAX_DB, SM_LEVELLER_DRIVE_MAX_DB);
+            sm_clamp(db, -SM_LEVELLER_DRIVE_MAX_DB, SM_LEVELLER_DRIVE_MAX_DB);
     /* the output readings still hold the old drive for a short-term window */
     l->pending_db = 0.0;
     l->open_s = 0.0;
@@ -166,12 +161,12 @@ int sm_leveller_update(sm_leveller *l, double dt_s)
         return l->state = SM_LEVELLER_SETTLING;
     }
     /* the step decided last time: the gate stayed open since */
-    l->drive_db = clamp(l->drive_db + l->pending_db, -SM_LEVELLER_DRIVE_MAX_DB,
-                        SM_LEVELLER_DRIVE_MAX_DB);
+    l->drive_db = sm_clamp(l->drive_db + l->pending_db,
+                           -SM_LEVELLER_DRIVE_MAX_DB, SM_LEVELLER_DRIVE_MAX_DB);
     double err = l->target_lufs - l->shortterm_lufs;
     double step = err * -expm1(-dt_s / l->tau_s);
     double most = l->slew_db_s * dt_s;
-    l->pending_db = clamp(step, -most, most);
+    l->pending_db = sm_clamp(step, -most, most);
     return l->state = SM_LEVELLER_RUN;
 }
 
@@ -192,7 +187,7 @@ double sm_leveller_step_db(double applied, double proposed, double max_step)
         return applied;
     if (!(max_step >= 0.0))
         max_step = 0.0;
-    return clamp(proposed, applied - max_step, applied + max_step);
+    return sm_clamp(proposed, applied - max_step, applied + max_step);
 }
 
 static int same_band(const sm_eq_setting *a, const sm_eq_setting *b)

@@ -59,4 +59,17 @@ static inline double sm_clamp(double x, double lo, double hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* v rounded to hundredths, never "-0": values written into messages */
+static inline double sm_hundredths(double v)
+{
+    v = round(v * 100.0) / 100.0;
+    return v == 0.0 ? 0.0 : v;
+}
+
+/* v, or `fallback` when v is NaN or infinite (readings from messages) */
+static inline double sm_finite_or(double v, double fallback)
+{
+    return isfinite(v) ? v : fallback;
+}
+
 #endif

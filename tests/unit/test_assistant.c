@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "assistant.h"
 #include "eqfit.h"
+#include "spectrum.h"
 
 #include <check.h>
 #include <complex.h>
@@ -481,7 +482,7 @@ START_TEST(test_curve_default)
     sm_assistant a;
     sm_assistant_init(&a);
     for (int b = 0; b < NB; b++) {
-        ck_assert_double_eq_tol(sm_assistant_centre_hz(b), centre(b), 1e-9);
+        ck_assert_double_eq_tol(sm_spectrum_centre_hz(b), centre(b), 1e-9);
         ck_assert_double_eq_tol(a.curve_db[b], curve(b), 1e-9);
     }
     ck_assert_double_eq_tol(a.curve_db[17], 0.0, 1e-12); /* 1 kHz */
