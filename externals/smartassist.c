@@ -6,6 +6,7 @@
  * dsp/assistant.c. */
 #include "dsp/assistant.h"
 #include "dsp/leveller.h"
+#include "dsp/numerics.h"
 #include "shared/params.h"
 
 #include <errno.h>
@@ -330,12 +331,6 @@ static int sa_locked(const t_smartassist *x, int lock)
     return (x->x_core.locks >> lock) & 1u;
 }
 
-static double sa_tidy(double v) /* as the gain message rounds it */
-{
-    v = round(v * 100.0) / 100.0;
-    return v == 0.0 ? 0.0 : v;
-}
-
 static void sa_state(t_smartassist *x)
 {
     t_atom a[2];
@@ -368,7 +363,7 @@ static void sa_remember(t_smartassist *x, const sm_assist_proposal *p)
     if (!p->width_locked)
         x->x_applied_width = p->width_db;
     if (!sa_locked(x, SM_ASSIST_LOCK_GAIN))
-        x->x_applied_drive = sa_tidy(p->drive_db);
+        x->x_applied_drive = sm_hundredths(p->drive_db); /* as sent */
 }
 
 /* one EQ band of a follow proposal, moved a bounded step from the chain's */
