@@ -370,38 +370,6 @@ static void combine_bs1770(sm_limiter *l, const float *const *xd,
     l->annex_pos = (pos + k) & mask;
 }
 
-/* Smallest of n positive floats, on their bit patterns (which order like
- * the values, and vectorise without -ffast-math). */
-static float min_positive(const float *x, int n, float start)
-{
-    int32_t m;
-    memcpy(&m, &start, sizeof m);
-    for (int i = 0; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof u);
-        m = u < m ? u : m;
-    }
-    float f;
-    memcpy(&f, &m, sizeof f);
-    return f;
-}
-
-/* Largest |x| of n floats (NaN-free), on the bit patterns likewise. */
-static float max_abs(const float *x, int n, float start)
-{
-    int32_t m;
-    memcpy(&m, &start, sizeof m);
-    for (int i = 0; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof u);
-        u &= 0x7fffffff;
-        m = u > m ? u : m;
-    }
-    float f;
-    memcpy(&f, &m, sizeof f);
-    return f;
-}
-
 /* k values into / out of a ring at pos (masked), in at most two pieces. */
 static void ring_put(float *ring, int mask, int pos, const float *src, int k)
 {
@@ -461,7 +429,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
         xdp[c] = xd[c];
         envp[c] = env[c];
     }
-    float lowest = min_positive(top, k, 3.4e38f);
+    float lowest = sm_min_positive(top, k, 3.4e38f);
     sm_truepeak_envelope_above(&l->detector, xdp, envp, k, lowest);
     combine_bs1770(l, xdp, env, k, lowest);
 
@@ -499,7 +467,7 @@ static void process_chunk(sm_limiter *l, const float *const *in,
     /* smallest gain: reported, and drives the auto release */
     float gmin = 1.0f;
     for (int c = 0; c < gch; c++)
-        gmin = min_positive(gain[c], k, gmin);
+        gmin = sm_min_positive(gain[c], k, gmin);
     l->min_gain = gmin < l->min_gain ? gmin : l->min_gain;
     l->chunk_min = gmin < l->chunk_min ? gmin : l->chunk_min;
 
@@ -555,10 +523,10 @@ static void process_chunk(sm_limiter *l, const float *const *in,
      * to count. */
     float loud = 0.0f;
     for (int c = 0; c < nch; c++)
-        loud = max_abs(check[c], k, loud);
+        loud = sm_max_abs(check[c], k, loud);
     float past[CHUNK];
     ring_get(l->ceil_ring, mask, w - back, past, k);
-    if (loud <= min_positive(past, k, 3.4e38f) * OVER_TOLERANCE)
+    if (loud <= sm_min_positive(past, k, 3.4e38f) * OVER_TOLERANCE)
         return;
     for (int i = 0; i < k; i++) {
         if (!steady && wet[i] != 1.0f)

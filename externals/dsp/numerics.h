@@ -72,4 +72,38 @@ static inline double sm_finite_or(double v, double fallback)
     return isfinite(v) ? v : fallback;
 }
 
+/* Largest |x| of n floats (or start, if larger), and smallest of n
+ * positive floats (or start): taken on the bit patterns, sign cleared,
+ * which order like the magnitudes and vectorise without -ffast-math. A
+ * non-finite value compares above every finite one. */
+static inline float sm_max_abs(const float *x, int n, float start)
+{
+    int32_t m;
+    memcpy(&m, &start, sizeof m);
+    m &= 0x7fffffff;
+    for (int i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        u &= 0x7fffffff;
+        m = u > m ? u : m;
+    }
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
+static inline float sm_min_positive(const float *x, int n, float start)
+{
+    int32_t m;
+    memcpy(&m, &start, sizeof m);
+    for (int i = 0; i < n; i++) {
+        int32_t u;
+        memcpy(&u, x + i, sizeof u);
+        m = u < m ? u : m;
+    }
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
 #endif

@@ -441,28 +441,13 @@ static void feed(const sm_truepeak *tp, float *hist, const float *in, int n)
 }
 
 /* Largest |sample| among the history and the n new samples: times the
- * filter's largest sum of |taps| it bounds every interpolated value. The
- * maximum is taken on the bit patterns with the sign cleared, which order
- * like the magnitudes (and vectorise without -ffast-math). A non-finite
- * sample (read as 0 by the filter) only makes the bound larger. */
-static int32_t abs_bits_max(const float *x, int n, int32_t m)
-{
-    for (int i = 0; i < n; i++) {
-        int32_t u;
-        memcpy(&u, x + i, sizeof u);
-        u &= 0x7fffffff;
-        m = u > m ? u : m;
-    }
-    return m;
-}
-
+ * filter's largest sum of |taps| it bounds every interpolated value. A
+ * non-finite sample (read as 0 by the filter) only makes the bound
+ * larger. */
 static float input_bound(const sm_truepeak *tp, const float *hist,
                          const float *in, int n)
 {
-    int32_t m = abs_bits_max(in, n, abs_bits_max(hist, tp->taps, 0));
-    float f;
-    memcpy(&f, &m, sizeof f);
-    return f * tp->gain_bound;
+    return sm_max_abs(in, n, sm_max_abs(hist, tp->taps, 0.0f)) * tp->gain_bound;
 }
 
 static void run(sm_truepeak *tp, const float *const *in, float *const *env,
