@@ -247,7 +247,9 @@ static void sa_output_dynamics(t_smartassist *x, const sm_assist_proposal *p,
         sa_out_text(x, "explain", "", p->explain_multiband);
 }
 
-static void sa_output(t_smartassist *x, const sm_assist_proposal *p, int apply)
+/* with_gain 0: the drive is not ours to send (follow: the leveller's) */
+static void sa_output(t_smartassist *x, const sm_assist_proposal *p, int apply,
+                      int with_gain)
 {
     const sm_assistant *a = &x->x_core;
     char msg[SM_ASSIST_TEXT];
@@ -289,7 +291,7 @@ static void sa_output(t_smartassist *x, const sm_assist_proposal *p, int apply)
     if (p->explain_stereo[0])
         sa_out_text(x, "explain", "", p->explain_stereo);
     sa_output_dynamics(x, p, apply);
-    if (sm_assistant_gain_message(a, p, msg, sizeof msg) == 0) {
+    if (with_gain && sm_assistant_gain_message(a, p, msg, sizeof msg) == 0) {
         sa_out_text(x, "proposal", "loudness ", msg);
         if (apply)
             sa_out_text(x, "chain", "", msg);
@@ -352,7 +354,8 @@ static sm_eq_setting sa_eq_setting(const sm_assist_eq *e)
 }
 
 /* after a proposal went to the chain: what the chain now has */
-static void sa_remember(t_smartassist *x, const sm_assist_proposal *p)
+static void sa_remember(t_smartassist *x, const sm_assist_proposal *p,
+                        int with_gain)
 {
     for (int k = 0; k < SM_ASSIST_EQ_SLOTS; k++)
         if (!p->eq[k].locked)
@@ -362,7 +365,7 @@ static void sa_remember(t_smartassist *x, const sm_assist_proposal *p)
             x->x_applied_side[k] = sa_eq_setting(&p->side[k]);
     if (!p->width_locked)
         x->x_applied_width = p->width_db;
-    if (!sa_locked(x, SM_ASSIST_LOCK_GAIN))
+    if (with_gain && !sa_locked(x, SM_ASSIST_LOCK_GAIN))
         x->x_applied_drive = sm_hundredths(p->drive_db); /* as sent */
 }
 
@@ -384,12 +387,9 @@ static void sa_eq_step(sm_assist_eq *e, const sm_eq_setting *applied)
  * without its gain message. */
 static void sa_output_follow(t_smartassist *x, sm_assist_proposal *p)
 {
-    unsigned locks = x->x_core.locks;
     p->drive_db = x->x_lev.drive_db;
-    x->x_core.locks |= 1u << SM_ASSIST_LOCK_GAIN;
-    sa_output(x, p, 1);
-    sa_remember(x, p);
-    x->x_core.locks = locks;
+    sa_output(x, p, 1, 0);
+    sa_remember(x, p, 0);
 }
 
 /* Proposes from the current state, telling the core the chain's input
@@ -492,10 +492,10 @@ static void sa_learn_done(t_smartassist *x)
     if (x->x_mode == MODE_FOLLOW)
         sa_output_follow(x, p); /* the leveller has been following */
     else if (x->x_mode == MODE_SUGGEST)
-        sa_output(x, p, 0);
+        sa_output(x, p, 0, 1);
     else {
-        sa_output(x, p, 1);
-        sa_remember(x, p);
+        sa_output(x, p, 1, 1);
+        sa_remember(x, p, 1);
         sm_leveller_set_drive(&x->x_lev, x->x_applied_drive);
         x->x_mode = MODE_FREEZE;
     }
@@ -569,14 +569,14 @@ static void smartassist_bang(t_smartassist *x)
     if (x->x_mode == MODE_FREEZE) {
         /* frozen: repeat the settings in force, send nothing to the chain */
         if (x->x_have_last)
-            sa_output(x, &x->x_last, 0);
+            sa_output(x, &x->x_last, 0, 1);
         return;
     }
     sa_propose(x, &x->x_last);
     x->x_have_last = 1;
-    sa_output(x, &x->x_last, x->x_mode == MODE_APPLY);
+    sa_output(x, &x->x_last, x->x_mode == MODE_APPLY, 1);
     if (x->x_mode == MODE_APPLY)
-        sa_remember(x, &x->x_last);
+        sa_remember(x, &x->x_last, 1);
 }
 
 static void smartassist_tick(t_smartassist *x)
